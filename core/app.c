@@ -1,0 +1,144 @@
+/*
+ * app.c - build and tear down one configuration generation (see app.h).
+ */
+#include "app.h"
+#include "db.h"
+#include "log.h"
+#include "plugins.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int add_plugin(struct oak_app *app, struct oak_plugin_ctx *p)
+{
+    struct oak_plugin_ctx **l = realloc(app->plugins, sizeof *l * (size_t)(app->nplugins + 1));
+
+    if (!l)
+        return -1;
+    app->plugins = l;
+    l[app->nplugins++] = p;
+    return 0;
+}
+
+struct oak_app *oak_app_create(const struct oak_cli *cli, int flags, char *err, size_t errlen)
+{
+    struct oak_app *app = calloc(1, sizeof *app);
+    struct oak_plugin_ctx *core;
+
+    if (!app) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    oak_config_defaults(&app->cfg);
+    oak_router_init(&app->router);
+    if (cli->config_path && oak_config_load(&app->cfg, cli->config_path, err, errlen) < 0)
+        goto fail;
+    for (int i = 0; i < cli->noverrides; i++)
+        if (oak_config_set(&app->cfg, cli->overrides[i], err, errlen) < 0)
+            goto fail;
+    app->limits.max_body = app->cfg.max_body;
+    app->limits.max_params = app->cfg.max_params;
+    app->limits.max_json_depth = app->cfg.max_json_depth;
+
+    if (!(flags & OAK_APP_QUIET_LOG) &&
+        oak_log_open(app->cfg.log_level, app->cfg.log_file) < 0) {
+        snprintf(err, errlen, "log file %s: cannot open", app->cfg.log_file);
+        goto fail;
+    }
+
+    /* plugin sections must name plugins that are loaded */
+    for (int i = 0; i < app->cfg.nextra; i++) {
+        const char *name = app->cfg.extra[i].section + 7;
+        int listed = 0;
+
+        for (int j = 0; j < app->cfg.nplugins; j++)
+            listed |= strcmp(app->cfg.plugins[j], name) == 0;
+        if (!listed) {
+            snprintf(err, errlen, "%s: section [%s] is for a plugin not in [plugins] load",
+                     app->cfg.extra[i].where, app->cfg.extra[i].section);
+            goto fail;
+        }
+    }
+
+    core = oak_plugin_core(app);
+    if (!core || add_plugin(app, core) < 0) {
+        free(core);
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    core->in_init = 1;
+    if (oak_core_routes_register(core, err, errlen) < 0) {
+        core->in_init = 0;
+        goto fail;
+    }
+    core->in_init = 0;
+
+    for (int i = 0; i < app->cfg.nplugins; i++) {
+        struct oak_plugin_ctx *p = oak_plugin_load(app, app->cfg.plugins[i], err, errlen);
+
+        if (!p)
+            goto fail;
+        if (add_plugin(app, p) < 0) {
+            oak_plugin_unload(p);
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+    }
+
+    if (flags & OAK_APP_MIGRATE) {
+        int applied;
+
+        if (oak_app_migrate(app, &applied, err, errlen) < 0)
+            goto fail;
+        if (applied)
+            oak_info("applied %d migration%s", applied, applied == 1 ? "" : "s");
+    }
+    return app;
+fail:
+    oak_app_destroy(app);
+    return NULL;
+}
+
+void oak_app_destroy(struct oak_app *app)
+{
+    if (!app)
+        return;
+    for (int i = app->nplugins - 1; i >= 0; i--)
+        oak_plugin_unload(app->plugins[i]);
+    free(app->plugins);
+    oak_router_free(&app->router);
+    oak_config_free(&app->cfg);
+    free(app);
+}
+
+int oak_app_migrate(struct oak_app *app, int *applied, char *err, size_t errlen)
+{
+    struct oak_db_options o = {
+        .path = app->cfg.db_path,
+        .synchronous = app->cfg.synchronous,
+        .busy_timeout = app->cfg.busy_timeout,
+    };
+    struct oak_db_migration_set *sets = calloc((size_t)app->nplugins + 1, sizeof *sets);
+    struct oak_db *db;
+    int n = 0, rc;
+
+    if (!sets) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < app->nplugins; i++)
+        if (app->plugins[i]->desc->migrations) {
+            sets[n].plugin = app->plugins[i]->name;
+            sets[n++].list = app->plugins[i]->desc->migrations;
+        }
+    db = oak_db_open(&o, err, errlen);
+    if (!db) {
+        free(sets);
+        return -1;
+    }
+    rc = oak_db_migrate(db, sets, n, applied, err, errlen);
+    oak_db_close(db);
+    free(sets);
+    return rc;
+}

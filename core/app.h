@@ -1,0 +1,46 @@
+/*
+ * app.h - everything one configuration generation loads: the config, the
+ * plugins and the routes they registered. The master builds an app at
+ * start and again on SIGHUP; workers inherit it when forked.
+ */
+#ifndef OAK_APP_H
+#define OAK_APP_H
+
+#include "config.h"
+#include "http.h"
+#include "router.h"
+
+struct oak_plugin_ctx;
+
+/* What the command line says, kept so a reload can re-apply it. */
+struct oak_cli {
+    const char *config_path;     /* NULL: built-in defaults only */
+    const char **overrides;      /* "section.key=value" */
+    int noverrides;
+};
+
+struct oak_app {
+    struct oak_config cfg;
+    struct oak_limits limits;
+    struct oak_router router;
+    struct oak_plugin_ctx **plugins;   /* loaded, in load order; [0] is the core */
+    int nplugins;
+};
+
+enum oak_app_flags {
+    OAK_APP_MIGRATE = 1,         /* open the database and apply migrations */
+    OAK_APP_QUIET_LOG = 2,       /* keep logging on stderr (CLI tools) */
+};
+
+/* Read the config, open the log, load and initialise plugins, and with
+ * OAK_APP_MIGRATE apply migrations. Returns NULL with a message in err. */
+struct oak_app *oak_app_create(const struct oak_cli *cli, int flags, char *err, size_t errlen);
+/* Call plugin fini in reverse order, unload them, free everything. */
+void oak_app_destroy(struct oak_app *app);
+/* Apply migrations of every loaded plugin. */
+int oak_app_migrate(struct oak_app *app, int *applied, char *err, size_t errlen);
+
+/* The core's own routes (/api/health, /api/version). */
+int oak_core_routes_register(struct oak_plugin_ctx *core, char *err, size_t errlen);
+
+#endif

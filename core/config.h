@@ -1,0 +1,68 @@
+/*
+ * config.h - the one configuration reader: an INI-style file with
+ * [section] headers and key = value lines, defaults for every key, and
+ * "section.key=value" overrides from the command line. Unknown keys and bad
+ * values are errors naming the file and line.
+ */
+#ifndef OAK_CONFIG_H
+#define OAK_CONFIG_H
+
+#include <stddef.h>
+
+/* A key of a [plugin.NAME] section, validated once the plugin is loaded. */
+struct oak_conf_extra {
+    char *section;     /* "plugin.example" */
+    char *key;
+    char *value;
+    char *where;       /* "FILE:LINE" or "command line" */
+};
+
+struct oak_config {
+    char *path;                 /* file read, NULL if none */
+    char *base_dir;             /* relative paths resolve against this */
+    /* [server] */
+    char *listen;               /* "unix:/path" or "127.0.0.1:PORT" */
+    char *socket_group;         /* group owning a unix socket, NULL: ours */
+    int socket_mode;            /* default 0660 */
+    int workers;
+    long max_requests;          /* recycle a worker after this many, 0: never */
+    char *pid_file;
+    int drain_timeout;          /* seconds to wait for workers on stop/reload */
+    /* [log] */
+    int log_level;
+    char *log_file;
+    int access_log;
+    /* [limits] */
+    long max_body;              /* bytes */
+    int max_params;
+    int max_json_depth;
+    /* [database] */
+    char *db_path;
+    int synchronous;            /* 0 off, 1 normal, 2 full, 3 extra */
+    int busy_timeout;           /* milliseconds */
+    /* [plugins] */
+    char *plugin_dir;
+    char **plugins;             /* names to load, in order */
+    int nplugins;
+
+    struct oak_conf_extra *extra;
+    int nextra;
+};
+
+/* Fill every field with its default. */
+void oak_config_defaults(struct oak_config *cfg);
+/* Read PATH over the current values. On error returns -1 with a message
+ * "FILE:LINE: ..." in err. */
+int oak_config_load(struct oak_config *cfg, const char *path, char *err, size_t errlen);
+/* Apply "section.key=value" (from -o / --set). */
+int oak_config_set(struct oak_config *cfg, const char *assignment, char *err, size_t errlen);
+/* Apply one key directly (used by named flags such as --workers). */
+int oak_config_set_key(struct oak_config *cfg, const char *section, const char *key,
+                       const char *value, const char *where, char *err, size_t errlen);
+/* Deep copy / free. */
+int oak_config_copy(struct oak_config *dst, const struct oak_config *src);
+void oak_config_free(struct oak_config *cfg);
+/* Parse "1m", "512k", "1048576" into bytes; -1 when malformed. */
+long oak_parse_size(const char *s);
+
+#endif

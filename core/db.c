@@ -1,0 +1,308 @@
+/*
+ * db.c - SQLite connection, statement cache, transactions (see db.h).
+ */
+#include "db.h"
+#include "log.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NBUCKETS 256
+
+struct oak_stmt {
+    sqlite3_stmt *st;
+    char *sql;
+    uint32_t hash;
+    int in_use;
+    struct oak_stmt *next;
+};
+
+struct oak_db {
+    sqlite3 *conn;
+    struct oak_stmt *buckets[NBUCKETS];
+    int in_tx;
+};
+
+static _Thread_local struct oak_db *current;
+
+void oak_db_use(struct oak_db *db) { current = db; }
+struct oak_db *oak_db_current(void) { return current; }
+sqlite3 *oak_db_sqlite(struct oak_db *db) { return db ? db->conn : NULL; }
+
+int oak_db_code(int rc, int ext)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK: case SQLITE_ROW: case SQLITE_DONE:
+        return OAK_OK;
+    case SQLITE_NOMEM:
+        return OAK_ENOMEM;
+    case SQLITE_BUSY: case SQLITE_LOCKED:
+        return OAK_EBUSY;
+    case SQLITE_CONSTRAINT:
+        if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return OAK_EEXIST;
+        return OAK_ECONSTRAINT;
+    case SQLITE_FULL: case SQLITE_IOERR: case SQLITE_READONLY: case SQLITE_CANTOPEN:
+    case SQLITE_CORRUPT: case SQLITE_NOTADB:
+        return OAK_EIO;
+    case SQLITE_MISUSE: case SQLITE_RANGE:
+        return OAK_EINVAL;
+    default:
+        return OAK_ERROR;
+    }
+}
+
+static int fill_err(struct oak_error *err, sqlite3 *conn, int rc)
+{
+    int code = oak_db_code(rc, conn ? sqlite3_extended_errcode(conn) : rc);
+
+    if (err) {
+        err->code = code;
+        snprintf(err->message, sizeof err->message, "%s",
+                 conn ? sqlite3_errmsg(conn) : sqlite3_errstr(rc));
+    }
+    return code;
+}
+
+struct oak_db *oak_db_open(const struct oak_db_options *o, char *err, size_t errlen)
+{
+    static const char *const sync_names[] = { "OFF", "NORMAL", "FULL", "EXTRA" };
+    struct oak_db *db = calloc(1, sizeof *db);
+    char pragmas[512];
+    char *msg = NULL;
+    int flags, rc;
+
+    if (!db) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    flags = o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    rc = sqlite3_open_v2(o->path, &db->conn, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", o->path, db->conn ? sqlite3_errmsg(db->conn) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_extended_result_codes(db->conn, 1);
+    sqlite3_busy_timeout(db->conn, o->busy_timeout);
+    /* secure_delete: deleted personal data must not linger in free pages */
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA foreign_keys=ON;"
+             "PRAGMA secure_delete=ON;"
+             "PRAGMA synchronous=%s;"
+             "PRAGMA trusted_schema=OFF;",
+             sync_names[o->synchronous & 3]);
+    rc = sqlite3_exec(db->conn, pragmas, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && !o->readonly)
+        rc = sqlite3_exec(db->conn, "PRAGMA journal_mode=WAL;", NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", o->path, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        goto fail;
+    }
+    sqlite3_db_config(db->conn, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    return db;
+fail:
+    sqlite3_close(db->conn);
+    free(db);
+    return NULL;
+}
+
+void oak_db_close(struct oak_db *db)
+{
+    if (!db)
+        return;
+    for (int i = 0; i < NBUCKETS; i++) {
+        struct oak_stmt *s = db->buckets[i];
+
+        while (s) {
+            struct oak_stmt *next = s->next;
+            sqlite3_finalize(s->st);
+            free(s->sql);
+            free(s);
+            s = next;
+        }
+    }
+    if (db->in_tx)
+        sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db->conn);
+    if (current == db)
+        current = NULL;
+    free(db);
+}
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+int oak_db_prepare(const char *sql, oak_stmt **out, struct oak_error *err)
+{
+    struct oak_db *db = current;
+    struct oak_stmt *s;
+    uint32_t h;
+    int rc;
+
+    *out = NULL;
+    if (!db) {
+        if (err) {
+            err->code = OAK_ESTATE;
+            snprintf(err->message, sizeof err->message, "no database connection in this context");
+        }
+        return OAK_ESTATE;
+    }
+    h = fnv1a(sql);
+    for (s = db->buckets[h % NBUCKETS]; s; s = s->next)
+        if (s->hash == h && !s->in_use && strcmp(s->sql, sql) == 0)
+            goto found;
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->sql = strdup(sql))) {
+        free(s);
+        if (err) {
+            err->code = OAK_ENOMEM;
+            snprintf(err->message, sizeof err->message, "out of memory");
+        }
+        return OAK_ENOMEM;
+    }
+    rc = sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL);
+    if (rc != SQLITE_OK) {
+        int code = fill_err(err, db->conn, rc);
+        free(s->sql);
+        free(s);
+        return code;
+    }
+    s->hash = h;
+    s->next = db->buckets[h % NBUCKETS];
+    db->buckets[h % NBUCKETS] = s;
+found:
+    s->in_use = 1;
+    *out = s;
+    return OAK_OK;
+}
+
+int oak_db_step(oak_stmt *s, struct oak_error *err)
+{
+    int rc = sqlite3_step(s->st);
+
+    if (rc == SQLITE_ROW)
+        return OAK_ROW;
+    if (rc == SQLITE_DONE)
+        return OAK_DONE;
+    return fill_err(err, sqlite3_db_handle(s->st), rc);
+}
+
+void oak_db_finish(oak_stmt *s)
+{
+    if (!s)
+        return;
+    sqlite3_reset(s->st);
+    sqlite3_clear_bindings(s->st);
+    s->in_use = 0;
+}
+
+sqlite3_stmt *oak_db_raw(oak_stmt *s)
+{
+    return s->st;
+}
+
+int oak_db_reset_all(void)
+{
+    int n = 0;
+
+    if (!current)
+        return 0;
+    for (int i = 0; i < NBUCKETS; i++)
+        for (struct oak_stmt *s = current->buckets[i]; s; s = s->next)
+            if (s->in_use) {
+                oak_db_finish(s);
+                n++;
+            }
+    return n;
+}
+
+int oak_db_exec(const char *sql, struct oak_error *err)
+{
+    char *msg = NULL;
+    int rc;
+
+    if (!current)
+        return OAK_ESTATE;
+    rc = sqlite3_exec(current->conn, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        int code = oak_db_code(rc, sqlite3_extended_errcode(current->conn));
+
+        if (err) {
+            err->code = code;
+            snprintf(err->message, sizeof err->message, "%s", msg ? msg : sqlite3_errstr(rc));
+        }
+        sqlite3_free(msg);
+        return code;
+    }
+    return OAK_OK;
+}
+
+int oak_db_begin(struct oak_error *err)
+{
+    int rc;
+
+    if (!current)
+        return OAK_ESTATE;
+    if (current->in_tx) {
+        if (err) {
+            err->code = OAK_ESTATE;
+            snprintf(err->message, sizeof err->message, "transaction already open");
+        }
+        return OAK_ESTATE;
+    }
+    rc = oak_db_exec("BEGIN IMMEDIATE", err);
+    if (rc == OAK_OK)
+        current->in_tx = 1;
+    return rc;
+}
+
+int oak_db_commit(struct oak_error *err)
+{
+    int rc;
+
+    if (!current || !current->in_tx)
+        return OAK_ESTATE;
+    rc = oak_db_exec("COMMIT", err);
+    /* a failed COMMIT may leave the transaction open: roll it back so the
+     * caller never believes in a write that is not there */
+    if (rc != OAK_OK && !sqlite3_get_autocommit(current->conn))
+        sqlite3_exec(current->conn, "ROLLBACK", NULL, NULL, NULL);
+    current->in_tx = 0;
+    return rc;
+}
+
+int oak_db_rollback(void)
+{
+    if (!current || !current->in_tx)
+        return OAK_ESTATE;
+    current->in_tx = 0;
+    if (sqlite3_get_autocommit(current->conn))
+        return OAK_OK;
+    return oak_db_exec("ROLLBACK", NULL);
+}
+
+int oak_db_in_tx(void)
+{
+    return current && (current->in_tx || !sqlite3_get_autocommit(current->conn));
+}
+
+int oak_db_ping(void)
+{
+    oak_stmt *s;
+    int rc;
+
+    if (oak_db_prepare("SELECT count(*) FROM sqlite_schema", &s, NULL) != OAK_OK)
+        return 0;
+    rc = oak_db_step(s, NULL);
+    oak_db_finish(s);
+    return rc == OAK_ROW;
+}

@@ -1,0 +1,71 @@
+/*
+ * db.h - the one database wrapper: a SQLite connection per worker with the
+ * data rules of DESIGN.md (WAL, foreign keys, busy timeout, synchronous
+ * FULL), a prepared-statement cache, transactions, migrations and backup.
+ *
+ * The connection in use is per thread (oak_db_use), so handlers and the
+ * host table never pass it around.
+ */
+#ifndef OAK_DB_H
+#define OAK_DB_H
+
+#include <stddef.h>
+#include <sqlite3.h>
+
+#include "oakseed/plugin.h"
+
+struct oak_db;
+
+struct oak_db_options {
+    const char *path;
+    int synchronous;        /* 0 off .. 3 extra */
+    int busy_timeout;       /* ms */
+    int readonly;
+};
+
+/* Open and configure a connection. Returns NULL with a message in err. */
+struct oak_db *oak_db_open(const struct oak_db_options *o, char *err, size_t errlen);
+/* Finalize every cached statement and close. NULL is fine. */
+void oak_db_close(struct oak_db *db);
+/* Make DB the connection of this thread (NULL to clear). */
+void oak_db_use(struct oak_db *db);
+struct oak_db *oak_db_current(void);
+sqlite3 *oak_db_sqlite(struct oak_db *db);
+
+/* Map a SQLite result code to an OAK_E* code. */
+int oak_db_code(int sqlite_rc, int extended_rc);
+
+/* Statement cache and stepping on the current connection. */
+int oak_db_prepare(const char *sql, oak_stmt **st, struct oak_error *err);
+int oak_db_step(oak_stmt *st, struct oak_error *err);
+void oak_db_finish(oak_stmt *st);
+sqlite3_stmt *oak_db_raw(oak_stmt *st);
+/* Reset statements a handler forgot to finish; returns how many. */
+int oak_db_reset_all(void);
+int oak_db_exec(const char *sql, struct oak_error *err);
+int oak_db_begin(struct oak_error *err);
+int oak_db_commit(struct oak_error *err);
+int oak_db_rollback(void);
+int oak_db_in_tx(void);
+/* 1 when the connection answers a trivial query. */
+int oak_db_ping(void);
+
+/* A plugin's migrations, as handed to oak_db_migrate. */
+struct oak_db_migration_set {
+    const char *plugin;
+    const struct oak_migration *list;
+};
+
+/* Apply every pending migration of every set in one transaction. Returns 0,
+ * or -1 with "plugin NAME migration V (NAME): reason" in err. *applied gets
+ * the number of migrations run. */
+int oak_db_migrate(struct oak_db *db, const struct oak_db_migration_set *sets, int nsets,
+                   int *applied, char *err, size_t errlen);
+
+/* Online backup of DB into DEST (written to DEST.tmp, synced, renamed). */
+int oak_db_backup(struct oak_db *db, const char *dest, char *err, size_t errlen);
+/* Replace the database at DB_PATH with the contents of SRC (checked with
+ * PRAGMA integrity_check first). The daemon must be stopped. */
+int oak_db_restore(const char *db_path, const char *src, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * host.c - the services table handed to plugins (struct oak_host). Each
+ * entry is a thin adapter onto a core service; plugins never link against
+ * core symbols.
+ */
+#include "app.h"
+#include "arena.h"
+#include "db.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "plugins.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REQ(r) ((struct oak_req *)(r))
+#define J(v) ((json_t *)(v))
+#define OJ(v) ((oak_json *)(v))
+
+static void h_log(oak_plugin_ctx *ctx, int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    oak_vlog(level, ctx ? ctx->name : "plugin", fmt, ap);
+    va_end(ap);
+}
+
+static int h_route(oak_plugin_ctx *ctx, const char *method, const char *pattern,
+                   const char *permission, oak_handler_fn fn, void *ud, struct oak_error *err)
+{
+    struct oak_error scratch;
+
+    if (!err)
+        err = &scratch;
+    if (!ctx || !ctx->in_init) {
+        snprintf(err->message, sizeof err->message, "routes can only be registered during init");
+        return err->code = OAK_ESTATE;
+    }
+    if (!permission) {
+        snprintf(err->message, sizeof err->message,
+                 "route %s %s declares no permission (use OAK_PUBLIC for public routes)",
+                 method ? method : "?", pattern ? pattern : "?");
+        return err->code = OAK_EINVAL;
+    }
+    if (!oak_permission_known(ctx->app, ctx, permission)) {
+        snprintf(err->message, sizeof err->message,
+                 "route %s %s requires unknown permission '%s'", method ? method : "?",
+                 pattern ? pattern : "?", permission);
+        return err->code = OAK_EINVAL;
+    }
+    return oak_router_add(&ctx->app->router, method, pattern, permission, fn, ud, ctx,
+                          ctx->name, err);
+}
+
+static const char *h_config_get(oak_plugin_ctx *ctx, const char *key)
+{
+    char section[96];
+    const struct oak_config *cfg = &ctx->app->cfg;
+
+    snprintf(section, sizeof section, "plugin.%s", ctx->name);
+    for (int i = 0; i < cfg->nextra; i++)
+        if (!strcmp(cfg->extra[i].section, section) && !strcmp(cfg->extra[i].key, key))
+            return cfg->extra[i].value;
+    for (const struct oak_config_key *k = ctx->desc->config_keys; k && k->name; k++)
+        if (strcmp(k->name, key) == 0)
+            return k->default_value;
+    return NULL;
+}
+
+static const char *h_req_method(oak_req *r) { return REQ(r)->method; }
+static const char *h_req_path(oak_req *r) { return REQ(r)->path; }
+static const char *h_req_param(oak_req *r, const char *n) { return oak_kv_get(&REQ(r)->params, n); }
+static const char *h_req_query(oak_req *r, const char *n) { return oak_kv_get(&REQ(r)->query, n); }
+static const char *h_req_form(oak_req *r, const char *n) { return oak_kv_get(&REQ(r)->form, n); }
+static const char *h_req_header(oak_req *r, const char *n) { return oak_req_header(REQ(r), n); }
+static const char *h_req_cookie(oak_req *r, const char *n) { return oak_req_cookie(REQ(r), n); }
+static const char *h_req_id(oak_req *r) { return REQ(r)->id; }
+static const char *h_req_remote_addr(oak_req *r) { return REQ(r)->remote_addr; }
+static int h_req_is_https(oak_req *r) { return REQ(r)->https; }
+static oak_json *h_req_json(oak_req *r) { return OJ(REQ(r)->json); }
+
+static const char *h_req_body(oak_req *r, size_t *len)
+{
+    if (len)
+        *len = REQ(r)->body_len;
+    return REQ(r)->body;
+}
+
+static void *h_req_alloc(oak_req *r, size_t n) { return oak_arena_alloc(REQ(r)->arena, n); }
+static char *h_req_strdup(oak_req *r, const char *s) { return oak_arena_strdup(REQ(r)->arena, s); }
+
+static int h_set_header(oak_req *r, const char *n, const char *v)
+{
+    return oak_resp_header(REQ(r), n, v) < 0 ? OAK_EINVAL : OAK_OK;
+}
+
+static int h_respond_json(oak_req *r, int status, oak_json *body)
+{
+    if (status < 100 || status > 599) {
+        json_decref(J(body));
+        return OAK_EINVAL;
+    }
+    return oak_resp_json(REQ(r), status, J(body)) < 0 ? OAK_ENOMEM : OAK_OK;
+}
+
+static int h_respond(oak_req *r, int status, const char *type, const void *p, size_t n)
+{
+    if (status < 100 || status > 599 || !type || strpbrk(type, "\r\n"))
+        return OAK_EINVAL;
+    return oak_resp_raw(REQ(r), status, oak_arena_strdup(REQ(r)->arena, type), p, n) < 0
+               ? OAK_ENOMEM : OAK_OK;
+}
+
+static int h_error_field(oak_req *r, const char *f, const char *m)
+{
+    return oak_resp_error_field(REQ(r), f, m) < 0 ? OAK_ENOMEM : OAK_OK;
+}
+
+static int h_error(oak_req *r, int status, const char *code, const char *message)
+{
+    return oak_resp_error(REQ(r), status, code, message) < 0 ? OAK_ENOMEM : OAK_OK;
+}
+
+static oak_json *h_json_object(void) { return OJ(json_object()); }
+static oak_json *h_json_array(void) { return OJ(json_array()); }
+static oak_json *h_json_string(const char *s) { return s ? OJ(json_string(s)) : NULL; }
+static oak_json *h_json_stringn(const char *s, size_t n) { return s ? OJ(json_stringn(s, n)) : NULL; }
+static oak_json *h_json_integer(long long v) { return OJ(json_integer(v)); }
+static oak_json *h_json_real(double v) { return OJ(json_real(v)); }
+static oak_json *h_json_bool(int v) { return OJ(json_boolean(v)); }
+static oak_json *h_json_null(void) { return OJ(json_null()); }
+
+static int h_json_set(oak_json *o, const char *k, oak_json *v)
+{
+    if (!o || !k || !v) {
+        json_decref(J(v));
+        return OAK_EINVAL;
+    }
+    return json_object_set_new(J(o), k, J(v)) < 0 ? OAK_EINVAL : OAK_OK;
+}
+
+static int h_json_append(oak_json *a, oak_json *v)
+{
+    if (!a || !v) {
+        json_decref(J(v));
+        return OAK_EINVAL;
+    }
+    return json_array_append_new(J(a), J(v)) < 0 ? OAK_EINVAL : OAK_OK;
+}
+
+static oak_json *h_json_get(const oak_json *o, const char *k) { return OJ(json_object_get(J(o), k)); }
+static oak_json *h_json_at(const oak_json *a, size_t i) { return OJ(json_array_get(J(a), i)); }
+
+static size_t h_json_size(const oak_json *v)
+{
+    if (json_is_object(J(v)))
+        return json_object_size(J(v));
+    return json_array_size(J(v));
+}
+
+static int h_json_type(const oak_json *v)
+{
+    if (!v)
+        return -1;
+    switch (json_typeof(J(v))) {
+    case JSON_OBJECT: return OAK_JSON_OBJECT;
+    case JSON_ARRAY: return OAK_JSON_ARRAY;
+    case JSON_STRING: return OAK_JSON_STRING;
+    case JSON_INTEGER: return OAK_JSON_INTEGER;
+    case JSON_REAL: return OAK_JSON_REAL;
+    case JSON_TRUE: return OAK_JSON_TRUE;
+    case JSON_FALSE: return OAK_JSON_FALSE;
+    case JSON_NULL: return OAK_JSON_NULL;
+    }
+    return -1;
+}
+
+static const char *h_json_str(const oak_json *v) { return json_string_value(J(v)); }
+static long long h_json_int(const oak_json *v) { return json_is_integer(J(v)) ? json_integer_value(J(v)) : 0; }
+static double h_json_number(const oak_json *v) { return json_number_value(J(v)); }
+
+static void *h_json_next(const oak_json *o, void *cursor, const char **key, oak_json **val)
+{
+    void *it;
+
+    if (!json_is_object(J(o)))
+        return NULL;
+    it = cursor ? json_object_iter_next(J(o), cursor) : json_object_iter(J(o));
+    if (it) {
+        if (key)
+            *key = json_object_iter_key(it);
+        if (val)
+            *val = OJ(json_object_iter_value(it));
+    }
+    return it;
+}
+
+static void h_json_decref(oak_json *v) { json_decref(J(v)); }
+static oak_json *h_json_incref(oak_json *v) { return OJ(json_incref(J(v))); }
+static char *h_json_dump(const oak_json *v) { return v ? oak_json_dump(J(v)) : NULL; }
+
+static sqlite3_stmt *S(oak_stmt *st) { return oak_db_raw(st); }
+
+static int bind_rc(oak_stmt *st, int rc)
+{
+    return rc == SQLITE_OK ? OAK_OK : oak_db_code(rc, sqlite3_extended_errcode(sqlite3_db_handle(S(st))));
+}
+
+static int h_db_bind_text(oak_stmt *st, int i, const char *s, int n)
+{
+    return bind_rc(st, s ? sqlite3_bind_text(S(st), i, s, n, SQLITE_TRANSIENT) : sqlite3_bind_null(S(st), i));
+}
+static int h_db_bind_int(oak_stmt *st, int i, long long v) { return bind_rc(st, sqlite3_bind_int64(S(st), i, v)); }
+static int h_db_bind_double(oak_stmt *st, int i, double v) { return bind_rc(st, sqlite3_bind_double(S(st), i, v)); }
+static int h_db_bind_blob(oak_stmt *st, int i, const void *p, int n)
+{
+    return bind_rc(st, sqlite3_bind_blob(S(st), i, p, n, SQLITE_TRANSIENT));
+}
+static int h_db_bind_null(oak_stmt *st, int i) { return bind_rc(st, sqlite3_bind_null(S(st), i)); }
+static const char *h_db_column_text(oak_stmt *st, int c) { return (const char *)sqlite3_column_text(S(st), c); }
+static long long h_db_column_int(oak_stmt *st, int c) { return sqlite3_column_int64(S(st), c); }
+static double h_db_column_double(oak_stmt *st, int c) { return sqlite3_column_double(S(st), c); }
+static const void *h_db_column_blob(oak_stmt *st, int c, int *n)
+{
+    const void *p = sqlite3_column_blob(S(st), c);
+
+    if (n)
+        *n = sqlite3_column_bytes(S(st), c);
+    return p;
+}
+static int h_db_column_is_null(oak_stmt *st, int c) { return sqlite3_column_type(S(st), c) == SQLITE_NULL; }
+
+static long long h_db_last_insert_id(void)
+{
+    return oak_db_current() ? sqlite3_last_insert_rowid(oak_db_sqlite(oak_db_current())) : 0;
+}
+
+static int h_db_changes(void)
+{
+    return oak_db_current() ? sqlite3_changes(oak_db_sqlite(oak_db_current())) : 0;
+}
+
+static void h_free(void *p) { free(p); }
+
+const struct oak_host oak_host_table = {
+    .abi_major = OAK_ABI_MAJOR,
+    .abi_minor = OAK_ABI_MINOR,
+    .size = sizeof(struct oak_host),
+    .log = h_log,
+    .route = h_route,
+    .config_get = h_config_get,
+    .req_method = h_req_method,
+    .req_path = h_req_path,
+    .req_param = h_req_param,
+    .req_query = h_req_query,
+    .req_form = h_req_form,
+    .req_header = h_req_header,
+    .req_cookie = h_req_cookie,
+    .req_body = h_req_body,
+    .req_json = h_req_json,
+    .req_id = h_req_id,
+    .req_remote_addr = h_req_remote_addr,
+    .req_is_https = h_req_is_https,
+    .req_alloc = h_req_alloc,
+    .req_strdup = h_req_strdup,
+    .set_header = h_set_header,
+    .respond_json = h_respond_json,
+    .respond = h_respond,
+    .error_field = h_error_field,
+    .error = h_error,
+    .json_object = h_json_object,
+    .json_array = h_json_array,
+    .json_string = h_json_string,
+    .json_stringn = h_json_stringn,
+    .json_integer = h_json_integer,
+    .json_real = h_json_real,
+    .json_bool = h_json_bool,
+    .json_null = h_json_null,
+    .json_set = h_json_set,
+    .json_append = h_json_append,
+    .json_get = h_json_get,
+    .json_at = h_json_at,
+    .json_size = h_json_size,
+    .json_type = h_json_type,
+    .json_str = h_json_str,
+    .json_int = h_json_int,
+    .json_number = h_json_number,
+    .json_next = h_json_next,
+    .json_decref = h_json_decref,
+    .json_incref = h_json_incref,
+    .json_dump = h_json_dump,
+    .db_prepare = oak_db_prepare,
+    .db_bind_text = h_db_bind_text,
+    .db_bind_int = h_db_bind_int,
+    .db_bind_double = h_db_bind_double,
+    .db_bind_blob = h_db_bind_blob,
+    .db_bind_null = h_db_bind_null,
+    .db_step = oak_db_step,
+    .db_column_text = h_db_column_text,
+    .db_column_int = h_db_column_int,
+    .db_column_double = h_db_column_double,
+    .db_column_blob = h_db_column_blob,
+    .db_column_is_null = h_db_column_is_null,
+    .db_finish = oak_db_finish,
+    .db_exec = oak_db_exec,
+    .db_begin = oak_db_begin,
+    .db_commit = oak_db_commit,
+    .db_rollback = oak_db_rollback,
+    .db_last_insert_id = h_db_last_insert_id,
+    .db_changes = h_db_changes,
+    .free = h_free,
+};

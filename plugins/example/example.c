@@ -1,0 +1,268 @@
+/*
+ * example.c - a small, complete oakseed plugin for authors to copy.
+ *
+ * It keeps a guestbook of greetings in its own table (example_greetings):
+ *   GET    /api/example/greetings          list the newest greetings
+ *   GET    /api/example/greetings/:id      one greeting
+ *   POST   /api/example/greetings          add one (JSON or form body)
+ *   DELETE /api/example/greetings/:id      remove one (needs example.moderate)
+ *
+ * It shows the whole plugin shape: one exported entry symbol, a static
+ * const descriptor, migrations, a declared permission and config key,
+ * routes registered in init, validation errors in the one envelope, and
+ * database access only through the host table.
+ */
+#include <oakseed/plugin.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct oak_host *host;
+static long max_length = 200;
+
+static const struct oak_migration example_migrations[] = {
+    { 1, "create greetings",
+      "CREATE TABLE example_greetings ("
+      " id INTEGER PRIMARY KEY,"
+      " name TEXT NOT NULL,"
+      " message TEXT NOT NULL,"
+      " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));" },
+    { 2, "index by time",
+      "CREATE INDEX example_greetings_created ON example_greetings(created_at);" },
+    { 0, NULL, NULL }
+};
+
+static const struct oak_permission example_permissions[] = {
+    { "example.moderate", "remove greetings" },
+    { NULL, NULL }
+};
+
+static const struct oak_config_key example_config[] = {
+    { "max_length", "200", "longest message accepted, in characters" },
+    { NULL, NULL, NULL }
+};
+
+/* Characters, not bytes: messages are mostly Chinese. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+static oak_json *greeting_row(oak_stmt *st)
+{
+    oak_json *o = host->json_object();
+
+    host->json_set(o, "id", host->json_integer(host->db_column_int(st, 0)));
+    host->json_set(o, "name", host->json_string(host->db_column_text(st, 1)));
+    host->json_set(o, "message", host->json_string(host->db_column_text(st, 2)));
+    host->json_set(o, "created_at", host->json_string(host->db_column_text(st, 3)));
+    return o;
+}
+
+/* Parse a positive integer id; 0 when malformed. */
+static long long parse_id(const char *s)
+{
+    char *end;
+    long long v;
+
+    if (!s || !*s || strlen(s) > 18)
+        return 0;
+    v = strtoll(s, &end, 10);
+    return *end || v <= 0 ? 0 : v;
+}
+
+static int example_list(oak_req *req, void *ud)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    oak_json *items, *body;
+    const char *lim = host->req_query(req, "limit");
+    long long limit = 20;
+    int rc;
+
+    (void)ud;
+    if (lim) {
+        limit = parse_id(lim);
+        if (limit < 1 || limit > 100) {
+            host->error_field(req, "limit", "应为 1 到 100 之间的整数 (an integer from 1 to 100)");
+            return host->error(req, 400, "validation_failed", "参数无效 (invalid parameter)");
+        }
+    }
+    rc = host->db_prepare("SELECT id, name, message, created_at FROM example_greetings "
+                          "ORDER BY id DESC LIMIT ?1", &st, &err);
+    if (rc != OAK_OK) {
+        host->log(NULL, OAK_LOG_ERROR, "example: list: %s", err.message);
+        return rc;
+    }
+    host->db_bind_int(st, 1, limit);
+    items = host->json_array();
+    while ((rc = host->db_step(st, &err)) == OAK_ROW)
+        host->json_append(items, greeting_row(st));
+    host->db_finish(st);
+    if (rc != OAK_DONE) {
+        host->json_decref(items);
+        return rc;
+    }
+    body = host->json_object();
+    host->json_set(body, "items", items);
+    return host->respond_json(req, 200, body);
+}
+
+static int example_get(oak_req *req, void *ud)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    long long id = parse_id(host->req_param(req, "id"));
+    int rc;
+
+    (void)ud;
+    if (!id)
+        return host->error(req, 404, "not_found", "未找到该留言 (greeting not found)");
+    rc = host->db_prepare("SELECT id, name, message, created_at FROM example_greetings "
+                          "WHERE id = ?1", &st, &err);
+    if (rc != OAK_OK)
+        return rc;
+    host->db_bind_int(st, 1, id);
+    rc = host->db_step(st, &err);
+    if (rc == OAK_ROW) {
+        oak_json *g = greeting_row(st);
+
+        host->db_finish(st);
+        return host->respond_json(req, 200, g);
+    }
+    host->db_finish(st);
+    if (rc != OAK_DONE)
+        return rc;
+    return host->error(req, 404, "not_found", "未找到该留言 (greeting not found)");
+}
+
+/* A field from a JSON body or, failing that, a form body. */
+static const char *field(oak_req *req, const char *name, int *bad_type)
+{
+    oak_json *body = host->req_json(req);
+
+    *bad_type = 0;
+    if (body) {
+        oak_json *v = host->json_get(body, name);
+
+        if (!v)
+            return NULL;
+        if (host->json_type(v) != OAK_JSON_STRING) {
+            *bad_type = 1;
+            return NULL;
+        }
+        return host->json_str(v);
+    }
+    return host->req_form(req, name);
+}
+
+static int example_create(oak_req *req, void *ud)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    const char *name, *message;
+    int bad_name, bad_msg, rc;
+    char limit_msg[160];
+
+    (void)ud;
+    if (host->req_json(req) && host->json_type(host->req_json(req)) != OAK_JSON_OBJECT)
+        return host->error(req, 400, "bad_request", "请求体应为 JSON 对象 (body must be a JSON object)");
+    name = field(req, "name", &bad_name);
+    message = field(req, "message", &bad_msg);
+    if (bad_name || !name || !*name)
+        host->error_field(req, "name", "请填写姓名 (name is required)");
+    else if (utf8_chars(name) > 50)
+        host->error_field(req, "name", "姓名不能超过 50 个字 (at most 50 characters)");
+    if (bad_msg || !message || !*message)
+        host->error_field(req, "message", "请填写留言 (message is required)");
+    else if ((long)utf8_chars(message) > max_length) {
+        snprintf(limit_msg, sizeof limit_msg, "留言不能超过 %ld 个字 (at most %ld characters)",
+                 max_length, max_length);
+        host->error_field(req, "message", limit_msg);
+    }
+    if (bad_name || bad_msg || !name || !*name || !message || !*message ||
+        utf8_chars(name) > 50 || (long)utf8_chars(message) > max_length)
+        return host->error(req, 422, "validation_failed", "请检查填写的内容 (please check the fields)");
+
+    rc = host->db_prepare("INSERT INTO example_greetings(name, message) VALUES (?1, ?2) "
+                          "RETURNING id, name, message, created_at", &st, &err);
+    if (rc != OAK_OK)
+        return rc;
+    host->db_bind_text(st, 1, name, -1);
+    host->db_bind_text(st, 2, message, -1);
+    rc = host->db_step(st, &err);
+    if (rc == OAK_ROW) {
+        oak_json *g = greeting_row(st);
+        char loc[64];
+
+        host->db_finish(st);
+        snprintf(loc, sizeof loc, "/api/example/greetings/%lld", host->json_int(host->json_get(g, "id")));
+        host->set_header(req, "Location", loc);
+        return host->respond_json(req, 201, g);
+    }
+    host->db_finish(st);
+    return rc < 0 ? rc : OAK_ERROR;
+}
+
+static int example_delete(oak_req *req, void *ud)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    long long id = parse_id(host->req_param(req, "id"));
+    int rc;
+
+    (void)ud;
+    rc = host->db_prepare("DELETE FROM example_greetings WHERE id = ?1", &st, &err);
+    if (rc != OAK_OK)
+        return rc;
+    host->db_bind_int(st, 1, id);
+    rc = host->db_step(st, &err);
+    host->db_finish(st);
+    if (rc != OAK_DONE)
+        return rc;
+    if (host->db_changes() == 0)
+        return host->error(req, 404, "not_found", "未找到该留言 (greeting not found)");
+    return host->respond(req, 204, "application/json; charset=utf-8", "", 0);
+}
+
+static int example_init(oak_plugin_ctx *ctx, const struct oak_host *h, struct oak_error *err)
+{
+    const char *v;
+    char *end;
+
+    host = h;
+    v = h->config_get(ctx, "max_length");
+    max_length = strtol(v ? v : "200", &end, 10);
+    if (*end || max_length < 1 || max_length > 10000) {
+        snprintf(err->message, sizeof err->message,
+                 "max_length must be an integer from 1 to 10000, got '%s'", v);
+        return err->code = OAK_EINVAL;
+    }
+    if (h->route(ctx, "GET", "/api/example/greetings", OAK_PUBLIC, example_list, NULL, err) ||
+        h->route(ctx, "GET", "/api/example/greetings/:id", OAK_PUBLIC, example_get, NULL, err) ||
+        h->route(ctx, "POST", "/api/example/greetings", OAK_PUBLIC, example_create, NULL, err) ||
+        h->route(ctx, "DELETE", "/api/example/greetings/:id", "example.moderate",
+                 example_delete, NULL, err))
+        return err->code ? err->code : OAK_ERROR;
+    h->log(ctx, OAK_LOG_DEBUG, "ready, max_length=%ld", max_length);
+    return OAK_OK;
+}
+
+static const struct oak_plugin example_plugin = {
+    .abi_major = OAK_ABI_MAJOR,
+    .abi_minor = OAK_ABI_MINOR,
+    .name = "example",
+    .version = "1.0.0",
+    .description = "guestbook example for plugin authors",
+    .init = example_init,
+    .migrations = example_migrations,
+    .permissions = example_permissions,
+    .config_keys = example_config,
+};
+
+OAK_PLUGIN_EXPORT(example_plugin)
