@@ -90,16 +90,16 @@ void oak_dispatch(struct oak_app *app, struct oak_req *req)
         return;
     }
     rc = rt->fn((oak_req *)req, rt->ud);
-    if (oak_db_in_tx()) {
-        oak_error("%s: handler for %s %s returned with a transaction open; rolled back",
-                  rt->owner_name, rt->method, rt->pattern);
-        oak_db_rollback();
-        rc = OAK_ERROR;
-    }
     if (oak_db_reset_all() > 0)
         oak_warn("%s: handler for %s %s left statements unfinished", rt->owner_name,
                  rt->method, rt->pattern);
-    if (rc == OAK_EBUSY || rc == OAK_EIO) {
+    if (oak_db_in_tx()) {
+        /* whatever it answered, the write it meant is not committed */
+        oak_error("%s: handler for %s %s returned with a transaction open; rolled back",
+                  rt->owner_name, rt->method, rt->pattern);
+        oak_db_rollback();
+        oak_resp_error(req, 500, "internal_error", "服务器内部错误 (internal error)");
+    } else if (rc == OAK_EBUSY || rc == OAK_EIO) {
         oak_error("%s: %s %s: database unavailable (%d)", rt->owner_name, rt->method,
                   rt->pattern, rc);
         oak_resp_error(req, 503, "service_unavailable",

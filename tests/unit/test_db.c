@@ -1,2 +1,199 @@
+/*
+ * test_db.c - the SQLite service: connection pragmas, the statement cache,
+ * error-code mapping, transactions, migrations and backup/restore.
+ */
+#include "db.h"
 #include "tap.h"
-int main(void){ ok(1, "placeholder"); return done_testing(); }
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/oak-test-db-XXXXXX";
+
+static long long scalar(const char *sql)
+{
+    oak_stmt *st;
+    long long v = -1;
+
+    if (oak_db_prepare(sql, &st, NULL) != OAK_OK)
+        return -1;
+    if (oak_db_step(st, NULL) == OAK_ROW)
+        v = sqlite3_column_int64(oak_db_raw(st), 0);
+    oak_db_finish(st);
+    return v;
+}
+
+static const char *text1(const char *sql, char *buf, size_t len)
+{
+    oak_stmt *st;
+
+    buf[0] = '\0';
+    if (oak_db_prepare(sql, &st, NULL) == OAK_OK && oak_db_step(st, NULL) == OAK_ROW)
+        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(oak_db_raw(st), 0));
+    oak_db_finish(st);
+    return buf;
+}
+
+static const struct oak_migration good[] = {
+    { 1, "t", "CREATE TABLE demo_t (id INTEGER PRIMARY KEY, v TEXT UNIQUE);" },
+    { 2, "i", "CREATE INDEX demo_t_v ON demo_t(v);" },
+    { 0, NULL, NULL }
+};
+static const struct oak_migration edited[] = {
+    { 1, "t", "CREATE TABLE demo_t (id INTEGER PRIMARY KEY, v TEXT);" },
+    { 0, NULL, NULL }
+};
+static const struct oak_migration unprefixed[] = {
+    { 1, "ok", "CREATE TABLE other_ok (id INTEGER);" },
+    { 2, "bad", "CREATE TABLE users (id INTEGER);" },
+    { 0, NULL, NULL }
+};
+static const struct oak_migration gap[] = {
+    { 2, "skips one", "CREATE TABLE gap_t (id INTEGER);" },
+    { 0, NULL, NULL }
+};
+static const struct oak_migration broken[] = {
+    { 1, "syntax", "CREATE TABLE broken_t (;" },
+    { 0, NULL, NULL }
+};
+
+int main(void)
+{
+    char path[256], bpath[256], err[512], buf[64];
+    struct oak_db_options o = { 0 };
+    struct oak_db *db;
+    struct oak_error e;
+    oak_stmt *a, *b, *c;
+    int applied = -1;
+
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    snprintf(bpath, sizeof bpath, "%s/backup.db", dir);
+    o.path = path;
+    o.synchronous = 2;
+    o.busy_timeout = 1000;
+
+    db = oak_db_open(&o, err, sizeof err);
+    ok(db != NULL, "open %s", path);
+    oak_db_use(db);
+    is_str(text1("PRAGMA journal_mode", buf, sizeof buf), "wal", "journal_mode is WAL");
+    is_int(scalar("PRAGMA foreign_keys"), 1, "foreign_keys on");
+    is_int(scalar("PRAGMA synchronous"), 2, "synchronous FULL");
+    is_int(scalar("PRAGMA secure_delete"), 1, "secure_delete on");
+    ok(oak_db_ping(), "ping answers");
+
+    /* migrations */
+    {
+        struct oak_db_migration_set sets[] = { { "demo", good } };
+
+        is_int(oak_db_migrate(db, sets, 1, &applied, err, sizeof err), 0, "migrate good set");
+        is_int(applied, 2, "two migrations applied");
+        is_int(oak_db_migrate(db, sets, 1, &applied, err, sizeof err), 0, "migrate again");
+        is_int(applied, 0, "second run applies nothing");
+        is_int(scalar("SELECT count(*) FROM oak_migrations WHERE plugin='demo'"), 2, "recorded");
+    }
+    {
+        struct oak_db_migration_set sets[] = { { "demo", edited } };
+
+        is_int(oak_db_migrate(db, sets, 1, &applied, err, sizeof err), -1, "edited migration refused");
+        ok(strstr(err, "changed after it was applied") != NULL, "message: %s", err);
+    }
+    {
+        struct oak_db_migration_set sets[] = { { "other", unprefixed } };
+
+        is_int(oak_db_migrate(db, sets, 1, &applied, err, sizeof err), -1, "unprefixed table refused");
+        ok(strstr(err, "'users'") && strstr(err, "other_*"), "message names table and prefix: %s", err);
+        is_int(scalar("SELECT count(*) FROM sqlite_schema WHERE name IN ('other_ok','users')"), 0,
+               "whole batch rolled back");
+        is_int(scalar("SELECT count(*) FROM oak_migrations WHERE plugin='other'"), 0, "nothing recorded");
+    }
+    {
+        struct oak_db_migration_set sets[] = { { "gap", gap } };
+
+        is_int(oak_db_migrate(db, sets, 1, &applied, err, sizeof err), -1, "version gap refused");
+        ok(strstr(err, "expected 1") != NULL, "message: %s", err);
+    }
+    {
+        struct oak_db_migration_set sets[] = { { "broken", broken } };
+
+        is_int(oak_db_migrate(db, sets, 1, &applied, err, sizeof err), -1, "SQL error refused");
+        ok(strstr(err, "plugin broken migration 1 (syntax)") != NULL, "message: %s", err);
+    }
+
+    /* statement cache */
+    is_int(oak_db_prepare("SELECT 1", &a, &e), OAK_OK, "prepare");
+    is_int(oak_db_prepare("SELECT 1", &b, &e), OAK_OK, "prepare same SQL while in use");
+    ok(a != b, "in-use statement is not handed out twice");
+    oak_db_finish(a);
+    oak_db_finish(b);
+    is_int(oak_db_prepare("SELECT 1", &c, &e), OAK_OK, "prepare after finish");
+    ok(c == a || c == b, "finished statement is reused from the cache");
+    oak_db_finish(c);
+    is_int(oak_db_prepare("SELEC nonsense", &a, &e), OAK_ERROR, "syntax error is OAK_ERROR");
+    ok(strstr(e.message, "syntax") != NULL, "message from SQLite: %s", e.message);
+    ok(a == NULL, "no statement on failure");
+
+    /* error mapping */
+    is_int(oak_db_exec("INSERT INTO demo_t(v) VALUES ('x')", &e), OAK_OK, "insert");
+    is_int(oak_db_exec("INSERT INTO demo_t(v) VALUES ('x')", &e), OAK_EEXIST, "unique -> OAK_EEXIST");
+    is_int(oak_db_code(SQLITE_FULL, SQLITE_FULL), OAK_EIO, "disk full -> OAK_EIO");
+    is_int(oak_db_code(SQLITE_BUSY, SQLITE_BUSY), OAK_EBUSY, "busy -> OAK_EBUSY");
+    is_int(oak_db_code(SQLITE_CONSTRAINT, SQLITE_CONSTRAINT_FOREIGNKEY), OAK_ECONSTRAINT,
+           "foreign key -> OAK_ECONSTRAINT");
+    is_int(oak_db_code(SQLITE_READONLY, SQLITE_READONLY), OAK_EIO, "read-only -> OAK_EIO");
+
+    /* transactions */
+    is_int(oak_db_begin(&e), OAK_OK, "begin");
+    ok(oak_db_in_tx(), "in transaction");
+    is_int(oak_db_begin(&e), OAK_ESTATE, "nested begin refused");
+    oak_db_exec("INSERT INTO demo_t(v) VALUES ('rolled back')", NULL);
+    is_int(oak_db_rollback(), OAK_OK, "rollback");
+    ok(!oak_db_in_tx(), "not in transaction");
+    is_int(scalar("SELECT count(*) FROM demo_t WHERE v='rolled back'"), 0, "rollback discarded the row");
+    is_int(oak_db_begin(&e), OAK_OK, "begin");
+    oak_db_exec("INSERT INTO demo_t(v) VALUES ('kept')", NULL);
+    is_int(oak_db_commit(&e), OAK_OK, "commit");
+    is_int(scalar("SELECT count(*) FROM demo_t WHERE v='kept'"), 1, "commit kept the row");
+    is_int(oak_db_commit(&e), OAK_ESTATE, "commit without begin refused");
+
+    /* unfinished statements are reset by the core after a handler */
+    oak_db_prepare("SELECT v FROM demo_t", &a, NULL);
+    oak_db_step(a, NULL);
+    is_int(oak_db_reset_all(), 1, "one forgotten statement reset");
+    is_int(oak_db_reset_all(), 0, "none left");
+
+    /* backup and restore */
+    is_int(oak_db_backup(db, bpath, err, sizeof err), 0, "backup");
+    ok(access(bpath, F_OK) == 0, "backup file exists");
+    oak_db_exec("INSERT INTO demo_t(v) VALUES ('after backup')", NULL);
+    oak_db_close(db);
+    is_int(oak_db_restore(path, bpath, err, sizeof err), 0, "restore");
+    db = oak_db_open(&o, err, sizeof err);
+    oak_db_use(db);
+    is_int(scalar("SELECT count(*) FROM demo_t WHERE v='after backup'"), 0, "later row gone after restore");
+    is_int(scalar("SELECT count(*) FROM demo_t WHERE v='kept'"), 1, "earlier row restored");
+    {
+        char junk[256];
+        FILE *f;
+
+        snprintf(junk, sizeof junk, "%s/junk.db", dir);
+        f = fopen(junk, "w");
+        fputs("this is not a database, just text long enough to look like a header........", f);
+        fclose(f);
+        is_int(oak_db_restore(path, junk, err, sizeof err), -1, "restore of a non-database refused");
+        ok(err[0] != '\0', "message: %s", err);
+        unlink(junk);
+    }
+    oak_db_close(db);
+    oak_db_use(NULL);
+    is_int(oak_db_prepare("SELECT 1", &a, &e), OAK_ESTATE, "no connection -> OAK_ESTATE");
+
+    {
+        char cmd[300];
+
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        ok(system(cmd) == 0, "temp dir removed");
+    }
+    return done_testing();
+}
