@@ -34,8 +34,8 @@ static const struct oak_migration example_migrations[] = {
 };
 
 static const struct oak_permission example_permissions[] = {
-    { "example.moderate", "remove greetings" },
-    { NULL, NULL }
+    { "example.moderate", "remove greetings", "regional_admin staff" },
+    { NULL, NULL, NULL }
 };
 
 static const struct oak_config_key example_config[] = {

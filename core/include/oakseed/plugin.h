@@ -86,10 +86,13 @@ struct oak_migration {
     const char *sql;
 };
 
-/* A permission a plugin defines, e.g. "example.moderate". Ends with name NULL. */
+/* A permission a plugin defines, e.g. "example.moderate". Ends with name
+ * NULL. roles lists, space-separated, the staff roles that hold it by
+ * default (national_admin holds every permission). */
 struct oak_permission {
     const char *name;
     const char *description;
+    const char *roles;
 };
 
 /* A configuration key a plugin accepts in its [plugin.NAME] section.
