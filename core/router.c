@@ -67,7 +67,7 @@ int oak_route_pattern_valid(const char *p, char *why, size_t whylen)
             s++;
         n = (size_t)(s - seg);
         if (n == 0) {
-            snprintf(why, whylen, "empty segment in '%s'", p);
+            snprintf(why, whylen, *s ? "empty segment in '%s'" : "trailing '/' in '%s'", p);
             return -1;
         }
         if (++nsegs > MAX_SEGS) {
@@ -98,10 +98,6 @@ int oak_route_pattern_valid(const char *p, char *why, size_t whylen)
                     return -1;
                 }
         }
-    }
-    if (*s) {
-        snprintf(why, whylen, "trailing '/' in '%s'", p);
-        return -1;
     }
     return 0;
 }

@@ -101,6 +101,39 @@ static int kv_push(struct oak_arena *a, struct oak_kvlist *l, const char *name, 
     return 0;
 }
 
+/* Copy a raw (undecoded) name for an error message: bytes that are not
+ * valid UTF-8 become '?', and the copy ends on a character boundary, so
+ * the name can always go into a JSON envelope. */
+static void safe_name(char *out, size_t cap, const char *raw, size_t n)
+{
+    size_t o = 0, i = 0;
+
+    while (i < n && o + 1 < cap) {
+        size_t len = 1;
+        unsigned char c = (unsigned char)raw[i];
+
+        if (c >= 0xc2 && c <= 0xdf) len = 2;
+        else if (c >= 0xe0 && c <= 0xef) len = 3;
+        else if (c >= 0xf0 && c <= 0xf4) len = 4;
+        if (c >= 0x80 && (len == 1 || i + len > n || !oak_utf8_valid(raw + i, len))) {
+            out[o++] = '?';
+            i++;
+            continue;
+        }
+        if (c < 0x20) {
+            out[o++] = '?';
+            i++;
+            continue;
+        }
+        if (o + len >= cap)
+            break;
+        memcpy(out + o, raw + i, len);
+        o += len;
+        i += len;
+    }
+    out[o] = '\0';
+}
+
 int oak_parse_urlencoded(struct oak_arena *a, const char *s, size_t len, int max_pairs,
                          struct oak_kvlist *out, char *bad_name, size_t bad_len)
 {
@@ -128,14 +161,8 @@ int oak_parse_urlencoded(struct oak_arena *a, const char *s, size_t len, int max
             nl = oak_url_decode(name, s + start, name_end - start, 1);
             vl = eq == (size_t)-1 ? (value[0] = '\0', 0) : oak_url_decode(value, s + eq + 1, i - eq - 1, 1);
             if (nl < 0 || vl < 0) {
-                size_t n = name_end - start;
-
-                if (bad_len) {
-                    if (n >= bad_len)
-                        n = bad_len - 1;
-                    memcpy(bad_name, s + start, n);
-                    bad_name[n] = '\0';
-                }
+                if (bad_len)
+                    safe_name(bad_name, bad_len, s + start, name_end - start);
                 return -1;
             }
             if (kv_push(a, out, name, value) < 0)

@@ -27,7 +27,8 @@ long oak_url_decode(char *dst, const char *src, size_t len, int plus_space);
 /* 1 when S[0..len) is well-formed UTF-8 without NUL. */
 int oak_utf8_valid(const char *s, size_t len);
 
-/* Parse "a=1&b=2" into OUT, appending to what is there. Pairs without '='
+/* Parse "a=1&b=2" into OUT, appending to what is there (OUT must be empty
+ * or filled by these parsers: they own its growth). Pairs without '='
  * get an empty value; empty pairs are skipped. Returns 0, -1 on a malformed
  * pair (its raw name, truncated, is put in bad_name), -2 when the total
  * number of pairs would exceed max_pairs, -3 out of memory. */
