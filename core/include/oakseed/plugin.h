@@ -44,6 +44,9 @@ extern "C" {
 #define OAK_ECONSTRAINT (-7) /* other constraint violation */
 #define OAK_ESTATE     (-8)  /* call not allowed now (e.g. route after init) */
 #define OAK_EIO        (-9)  /* disk full, read-only or I/O error */
+#define OAK_EPERM      (-10) /* the actor may not do this (answered 403) */
+#define OAK_EAUTH      (-11) /* no staff session (answered 401) */
+#define OAK_ETAMPER    (-12) /* a protected value failed authentication */
 
 #define OAK_ROW        100   /* db_step: a row is ready */
 #define OAK_DONE       101   /* db_step: statement finished */

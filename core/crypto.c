@@ -1,0 +1,392 @@
+/*
+ * crypto.c - field encryption (AES-256-GCM) and the blind index
+ * (HMAC-SHA256), see crypto.h. Only OpenSSL 3 EVP interfaces are used.
+ *
+ * Keys from the key file are never used directly: each use derives its own
+ * subkey with HKDF-SHA256 (no salt; the input keys are uniformly random)
+ * and a fixed info string, so the field and index keys stay independent
+ * even if one file key were reused for both. The associated data is a
+ * length-prefixed encoding, so no two contexts share one encoding.
+ */
+#include "crypto.h"
+#include "keyfile.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#define FIELD_INFO "oakseed field v1"
+#define INDEX_INFO "oakseed blind index v1"
+#define FORMAT "v1"
+#define NONCE_LEN 12
+#define TAG_LEN 16
+#define SUBKEY_LEN 32
+/* 4 + table + 4 + column + 8 + 4 */
+#define AAD_MAX (4 + OAK_FIELD_NAME_MAX + 4 + OAK_FIELD_NAME_MAX + 8 + 4)
+
+/* ---- key derivation ----------------------------------------------------- */
+
+static int derive(const unsigned char *ikm, const char *info, unsigned char out[SUBKEY_LEN])
+{
+    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    OSSL_PARAM params[4];
+    int rc = -1;
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, OAK_KEY_LEN);
+    params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
+    params[3] = OSSL_PARAM_construct_end();
+    if (kctx && EVP_KDF_derive(kctx, out, SUBKEY_LEN, params) == 1)
+        rc = 0;
+    EVP_KDF_CTX_free(kctx); /* wipes its copy of the key */
+    EVP_KDF_free(kdf);
+    if (rc < 0)
+        OPENSSL_cleanse(out, SUBKEY_LEN);
+    return rc;
+}
+
+/* ---- encodings ------------------------------------------------------------ */
+
+static unsigned char *put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+    return p + 4;
+}
+
+static int name_ok(const char *s)
+{
+    size_t n;
+
+    if (!s)
+        return 0;
+    n = strlen(s);
+    return n > 0 && n <= OAK_FIELD_NAME_MAX;
+}
+
+/* be32 len(table) || table || be32 len(column) || column || be64 rowid ||
+ * be32 region; signed values as two's complement. Returns the length. */
+static size_t encode_aad(const struct oak_field_ctx *ctx, unsigned char aad[AAD_MAX])
+{
+    size_t tl = strlen(ctx->table), cl = strlen(ctx->column);
+    uint64_t row = (uint64_t)ctx->rowid;
+    unsigned char *p = aad;
+
+    p = put_u32(p, (uint32_t)tl);
+    memcpy(p, ctx->table, tl);
+    p += tl;
+    p = put_u32(p, (uint32_t)cl);
+    memcpy(p, ctx->column, cl);
+    p += cl;
+    p = put_u32(p, (uint32_t)(row >> 32));
+    p = put_u32(p, (uint32_t)row);
+    p = put_u32(p, (uint32_t)ctx->region);
+    return (size_t)(p - aad);
+}
+
+static int ctx_ok(const struct oak_field_ctx *ctx)
+{
+    return ctx && name_ok(ctx->table) && name_ok(ctx->column);
+}
+
+static int b64_val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Strict base64: whole quads, the alphabet only, '=' only as the last one or
+ * two characters, and zero unused bits, so each byte string has exactly one
+ * accepted encoding (EVP_DecodeBlock alone skips whitespace and ignores
+ * those bits). *out is malloc'd. */
+static int b64_decode(const char *s, size_t n, unsigned char **out, size_t *outlen)
+{
+    size_t pad = 0, i;
+    unsigned char *buf;
+    int r;
+
+    if (n == 0 || n % 4 != 0 || n > (size_t)INT_MAX)
+        return OAK_EINVAL;
+    if (s[n - 1] == '=')
+        pad = s[n - 2] == '=' ? 2 : 1;
+    for (i = 0; i < n - pad; i++)
+        if (b64_val((unsigned char)s[i]) < 0)
+            return OAK_EINVAL;
+    if (pad == 2 && (b64_val((unsigned char)s[n - 3]) & 0x0f))
+        return OAK_EINVAL;
+    if (pad == 1 && (b64_val((unsigned char)s[n - 2]) & 0x03))
+        return OAK_EINVAL;
+    buf = malloc(n / 4 * 3);
+    if (!buf)
+        return OAK_ENOMEM;
+    r = EVP_DecodeBlock(buf, (const unsigned char *)s, (int)n);
+    if (r < 0 || (size_t)r != n / 4 * 3) {
+        free(buf);
+        return OAK_EINVAL;
+    }
+    *out = buf;
+    *outlen = (size_t)r - pad;
+    return OAK_OK;
+}
+
+/* Split "v1:<id>:<rest>"; ID gets the key id. */
+static int split_stored(const char *stored, char id[OAK_KEY_ID_MAX + 1], const char **rest)
+{
+    const char *p, *colon;
+
+    if (!stored || strncmp(stored, FORMAT ":", sizeof FORMAT) != 0)
+        return OAK_EINVAL;
+    p = stored + sizeof FORMAT;
+    colon = strchr(p, ':');
+    if (!colon || !oak_key_id_valid(p, (size_t)(colon - p)))
+        return OAK_EINVAL;
+    memcpy(id, p, (size_t)(colon - p));
+    id[colon - p] = '\0';
+    *rest = colon + 1;
+    return OAK_OK;
+}
+
+/* ---- the cipher ----------------------------------------------------------- */
+
+/* One AES-256-GCM pass. ENC: IN (LEN bytes) to OUT, tag written to TAG.
+ * Decrypt: tag read from TAG and checked; returns OAK_ETAMPER on mismatch. */
+static int gcm(int enc, const unsigned char key[SUBKEY_LEN], const unsigned char nonce[NONCE_LEN],
+               const unsigned char *aad, size_t aad_len, const unsigned char *in, size_t len,
+               unsigned char *out, unsigned char tag[TAG_LEN])
+{
+    EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int n, rc = OAK_ERROR;
+
+    if (!cipher || !c)
+        goto out;
+    /* The default IV length of GCM is the 12 bytes used here. */
+    if (enc) {
+        if (EVP_EncryptInit_ex2(c, cipher, key, nonce, NULL) != 1 ||
+            EVP_EncryptUpdate(c, NULL, &n, aad, (int)aad_len) != 1 ||
+            (len > 0 && EVP_EncryptUpdate(c, out, &n, in, (int)len) != 1) ||
+            EVP_EncryptFinal_ex(c, out + len, &n) != 1 ||
+            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) != 1)
+            goto out;
+    } else {
+        if (EVP_DecryptInit_ex2(c, cipher, key, nonce, NULL) != 1 ||
+            EVP_DecryptUpdate(c, NULL, &n, aad, (int)aad_len) != 1 ||
+            (len > 0 && EVP_DecryptUpdate(c, out, &n, in, (int)len) != 1) ||
+            EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) != 1)
+            goto out;
+        /* The tag comparison inside is constant-time. */
+        if (EVP_DecryptFinal_ex(c, out + len, &n) != 1) {
+            rc = OAK_ETAMPER;
+            goto out;
+        }
+    }
+    rc = OAK_OK;
+out:
+    EVP_CIPHER_CTX_free(c); /* wipes the key schedule */
+    EVP_CIPHER_free(cipher);
+    if (rc != OAK_OK)
+        ERR_clear_error();
+    return rc;
+}
+
+/* ---- public ---------------------------------------------------------------- */
+
+int oak_field_encrypt(const struct oak_keyring *kr, const struct oak_field_ctx *ctx, const void *plain,
+                      size_t len, char **out)
+{
+    unsigned char aad[AAD_MAX], subkey[SUBKEY_LEN];
+    const unsigned char *key;
+    const char *id;
+    unsigned char *raw = NULL;
+    size_t aad_len, raw_len, b64_len, head;
+    char *s = NULL;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    if (!kr || !out || !ctx_ok(ctx) || (!plain && len > 0) || len > OAK_FIELD_MAX)
+        return OAK_EINVAL;
+    id = oak_keyring_current_id(kr);
+    key = oak_keyring_data_key(kr, id);
+    if (!key)
+        return OAK_EINVAL;
+    aad_len = encode_aad(ctx, aad);
+    raw_len = NONCE_LEN + len + TAG_LEN;
+    b64_len = (raw_len + 2) / 3 * 4;
+    head = sizeof FORMAT + strlen(id) + 1; /* "v1:" id ":" */
+    raw = malloc(raw_len);
+    s = malloc(head + b64_len + 1);
+    if (!raw || !s) {
+        rc = OAK_ENOMEM;
+        goto out;
+    }
+    rc = OAK_ERROR;
+    if (RAND_bytes(raw, NONCE_LEN) != 1 || derive(key, FIELD_INFO, subkey) < 0)
+        goto out;
+    rc = gcm(1, subkey, raw, aad, aad_len, plain, len, raw + NONCE_LEN, raw + NONCE_LEN + len);
+    if (rc != OAK_OK)
+        goto out;
+    snprintf(s, head + 1, FORMAT ":%s:", id);
+    if (EVP_EncodeBlock((unsigned char *)s + head, raw, (int)raw_len) != (int)b64_len) {
+        rc = OAK_ERROR;
+        goto out;
+    }
+    *out = s;
+    s = NULL;
+out:
+    OPENSSL_cleanse(subkey, sizeof subkey);
+    free(raw); /* nonce and ciphertext only: nothing secret */
+    free(s);
+    return rc;
+}
+
+int oak_field_decrypt(const struct oak_keyring *kr, const struct oak_field_ctx *ctx, const char *stored,
+                      char **plain_out, size_t *len_out)
+{
+    unsigned char aad[AAD_MAX], subkey[SUBKEY_LEN];
+    char id[OAK_KEY_ID_MAX + 1];
+    const unsigned char *key;
+    const char *b64;
+    unsigned char *raw = NULL;
+    char *plain = NULL;
+    size_t raw_len = 0, len, aad_len;
+    int rc;
+
+    if (plain_out)
+        *plain_out = NULL;
+    if (len_out)
+        *len_out = 0;
+    if (!kr || !plain_out || !len_out || !ctx_ok(ctx) || !stored)
+        return OAK_EINVAL;
+    rc = split_stored(stored, id, &b64);
+    if (rc != OAK_OK)
+        return rc;
+    key = oak_keyring_data_key(kr, id);
+    if (!key)
+        return OAK_ENOTFOUND;
+    if (strlen(b64) > (OAK_FIELD_MAX + NONCE_LEN + TAG_LEN + 2) / 3 * 4)
+        return OAK_EINVAL;
+    rc = b64_decode(b64, strlen(b64), &raw, &raw_len);
+    if (rc != OAK_OK)
+        return rc;
+    if (raw_len < NONCE_LEN + TAG_LEN) {
+        rc = OAK_EINVAL;
+        goto out;
+    }
+    len = raw_len - NONCE_LEN - TAG_LEN;
+    plain = malloc(len + 1);
+    if (!plain) {
+        rc = OAK_ENOMEM;
+        goto out;
+    }
+    aad_len = encode_aad(ctx, aad);
+    if (derive(key, FIELD_INFO, subkey) < 0) {
+        rc = OAK_ERROR;
+        goto out;
+    }
+    rc = gcm(0, subkey, raw, aad, aad_len, raw + NONCE_LEN, len, (unsigned char *)plain,
+             raw + NONCE_LEN + len);
+    OPENSSL_cleanse(subkey, sizeof subkey);
+    if (rc != OAK_OK) {
+        /* Decryption wrote unauthenticated bytes: wipe them. */
+        oak_field_free(plain, len);
+        plain = NULL;
+        goto out;
+    }
+    plain[len] = '\0';
+    *plain_out = plain;
+    *len_out = len;
+    plain = NULL;
+out:
+    free(plain); /* only set on paths where nothing was decrypted into it */
+    free(raw);
+    return rc;
+}
+
+void oak_field_free(char *p, size_t len)
+{
+    if (!p)
+        return;
+    OPENSSL_cleanse(p, len + 1);
+    free(p);
+}
+
+int oak_field_key_id(const char *stored, char *id, size_t idlen)
+{
+    char buf[OAK_KEY_ID_MAX + 1];
+    const char *rest;
+
+    if (!id || idlen == 0)
+        return OAK_EINVAL;
+    id[0] = '\0';
+    if (split_stored(stored, buf, &rest) != OAK_OK || strlen(buf) >= idlen)
+        return OAK_EINVAL;
+    memcpy(id, buf, strlen(buf) + 1);
+    return OAK_OK;
+}
+
+int oak_blind_index(const struct oak_keyring *kr, const char *domain, const void *data, size_t len,
+                    char out[OAK_BLIND_INDEX_LEN])
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned char subkey[SUBKEY_LEN], prefix[4], mac[32];
+    EVP_MAC *m = NULL;
+    EVP_MAC_CTX *mc = NULL;
+    OSSL_PARAM params[2];
+    size_t maclen = 0, dl, i;
+    int rc = OAK_ERROR;
+
+    if (out)
+        out[0] = '\0';
+    if (!kr || !out || !name_ok(domain) || (!data && len > 0))
+        return OAK_EINVAL;
+    if (derive(oak_keyring_index_key(kr), INDEX_INFO, subkey) < 0)
+        return OAK_ERROR;
+    dl = strlen(domain);
+    put_u32(prefix, (uint32_t)dl);
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    mc = m ? EVP_MAC_CTX_new(m) : NULL;
+    if (!mc || EVP_MAC_init(mc, subkey, sizeof subkey, params) != 1 ||
+        EVP_MAC_update(mc, prefix, sizeof prefix) != 1 ||
+        EVP_MAC_update(mc, (const unsigned char *)domain, dl) != 1 ||
+        (len > 0 && EVP_MAC_update(mc, data, len) != 1) ||
+        EVP_MAC_final(mc, mac, &maclen, sizeof mac) != 1 || maclen != sizeof mac) {
+        ERR_clear_error();
+        goto out;
+    }
+    for (i = 0; i < sizeof mac; i++) {
+        out[2 * i] = digits[mac[i] >> 4];
+        out[2 * i + 1] = digits[mac[i] & 15];
+    }
+    out[2 * sizeof mac] = '\0';
+    rc = OAK_OK;
+out:
+    EVP_MAC_CTX_free(mc);
+    EVP_MAC_free(m);
+    OPENSSL_cleanse(subkey, sizeof subkey);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return rc;
+}
