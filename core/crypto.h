@@ -31,10 +31,6 @@
 
 struct oak_keyring;
 
-/* Authentication failed: wrong table, column, row id, region or key, or the
- * stored value was changed. Proposed as the next code in oakseed/plugin.h;
- * defined here until it is there. */
-
 #define OAK_FIELD_MAX (16 * 1024 * 1024) /* largest plaintext, in bytes */
 #define OAK_FIELD_NAME_MAX 255           /* longest table or column name */
 #define OAK_BLIND_INDEX_LEN 65           /* 64 hex digits and a NUL */

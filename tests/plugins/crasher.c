@@ -1,5 +1,6 @@
 /* Test plugin with a slow route (to prove draining) and a route that
  * kills its worker (to prove the master replaces it). */
+#define _POSIX_C_SOURCE 200809L  /* nanosleep under -std=c11 */
 #include <oakseed/plugin.h>
 #include <signal.h>
 #include <stdlib.h>
