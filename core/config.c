@@ -45,6 +45,14 @@ static const struct key_def keys[] = {
     { "database", "path",           K_PATH,  F(db_path), 0, 0 },
     { "database", "synchronous",    K_SYNC,  F(synchronous), 0, 0 },
     { "database", "busy_timeout",   K_INT,   F(busy_timeout), 0, 600000 },
+    { "auth",     "idle_timeout",   K_INT,   F(idle_timeout), 60, 86400 },
+    { "auth",     "absolute_timeout", K_INT, F(absolute_timeout), 300, 30 * 86400 },
+    { "auth",     "max_failures_account", K_INT, F(max_failures_account), 1, 1000 },
+    { "auth",     "max_failures_address", K_INT, F(max_failures_address), 1, 100000 },
+    { "auth",     "lockout",        K_INT,   F(lockout), 1, 86400 },
+    { "auth",     "totp_admins",    K_BOOL,  F(totp_admins), 0, 0 },
+    { "auth",     "scrypt_log_n",   K_INT,   F(scrypt_log_n), 10, 22 },
+    { "keys",     "file",           K_PATH,  F(key_file), 0, 0 },
     { "plugins",  "dir",            K_PATH,  F(plugin_dir), 0, 0 },
     { "plugins",  "load",           K_LIST,  F(plugins), 0, 0 },
 };
@@ -77,6 +85,12 @@ void oak_config_defaults(struct oak_config *cfg)
     cfg->synchronous = 2;
     cfg->busy_timeout = 5000;
     cfg->plugin_dir = xstrdup(OAK_PLUGINDIR);
+    cfg->idle_timeout = 1800;
+    cfg->absolute_timeout = 43200;
+    cfg->max_failures_account = 5;
+    cfg->max_failures_address = 50;
+    cfg->lockout = 900;
+    cfg->scrypt_log_n = 17;
 }
 
 long oak_parse_size(const char *s)
@@ -499,6 +513,7 @@ int oak_config_copy(struct oak_config *dst, const struct oak_config *src)
     bad |= dup_field(&dst->log_file, src->log_file);
     bad |= dup_field(&dst->db_path, src->db_path);
     bad |= dup_field(&dst->plugin_dir, src->plugin_dir);
+    bad |= dup_field(&dst->key_file, src->key_file);
     dst->plugins = NULL;
     dst->nplugins = 0;
     dst->extra = NULL;
@@ -530,6 +545,7 @@ void oak_config_free(struct oak_config *cfg)
     free(cfg->log_file);
     free(cfg->db_path);
     free(cfg->plugin_dir);
+    free(cfg->key_file);
     free_list(cfg);
     for (int i = 0; i < cfg->nextra; i++) {
         free(cfg->extra[i].section);
