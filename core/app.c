@@ -96,7 +96,7 @@ struct oak_app *oak_app_create(const struct oak_cli *cli, int flags, char *err, 
         goto fail;
     }
 
-    for (int i = 0; i < app->cfg.nplugins; i++) {
+    for (int i = 0; !(flags & OAK_APP_NO_PLUGINS) && i < app->cfg.nplugins; i++) {
         struct oak_plugin_ctx *p = oak_plugin_load(app, app->cfg.plugins[i], err, errlen);
 
         if (!p)

@@ -47,6 +47,7 @@ extern struct oak_app *oak_app_current;
 enum oak_app_flags {
     OAK_APP_MIGRATE = 1,         /* open the database and apply migrations */
     OAK_APP_QUIET_LOG = 2,       /* keep logging on stderr (CLI tools) */
+    OAK_APP_NO_PLUGINS = 4,      /* configuration only (backup, restore) */
 };
 
 /* Read the config, open the log, load and initialise plugins, and with

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "log.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -212,6 +213,27 @@ static int check_listen(const char *v, char *err, size_t errlen)
     if (*end || port < 1 || port > 65535) {
         snprintf(err, errlen, "listen: bad port in '%s'", v);
         return -1;
+    }
+    {
+        char host[64];
+        size_t hl = (size_t)(colon - v);
+        unsigned char addr[16];
+
+        if (hl >= sizeof host) {
+            snprintf(err, errlen, "listen: address too long in '%s'", v);
+            return -1;
+        }
+        memcpy(host, v, hl);
+        host[hl] = '\0';
+        if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+            memmove(host, host + 1, hl - 2);
+            host[hl - 2] = '\0';
+        }
+        if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1) {
+            snprintf(err, errlen, "listen: '%s' is not a numeric address (use 127.0.0.1:PORT "
+                     "or unix:/path)", host);
+            return -1;
+        }
     }
     return 0;
 }
@@ -455,7 +477,14 @@ int oak_config_load(struct oak_config *cfg, const char *path, char *err, size_t 
         }
         *eq = '\0';
         key = trim(s);
-        val = trim(eq + 1);
+        val = eq + 1;
+        /* a '#' or ';' after whitespace starts a comment */
+        for (char *c = val; *c; c++)
+            if ((*c == '#' || *c == ';') && c > val && (c[-1] == ' ' || c[-1] == '\t')) {
+                *c = '\0';
+                break;
+            }
+        val = trim(val);
         if (oak_config_set_key(cfg, section, key, val, where, err, errlen) < 0) {
             rc = -1;
             break;

@@ -148,7 +148,13 @@ static struct oak_db *open_db(struct oak_app *app, char *err, size_t errlen)
 static int cmd_backup(struct oak_app *app, const char *dest)
 {
     char err[1024];
-    struct oak_db *db = open_db(app, err, sizeof err);
+    struct oak_db_options o = {
+        .path = app->cfg.db_path,
+        .synchronous = app->cfg.synchronous,
+        .busy_timeout = app->cfg.busy_timeout,
+        .must_exist = 1,          /* a mistyped path must not back up an empty file */
+    };
+    struct oak_db *db = oak_db_open(&o, err, sizeof err);
     int rc;
 
     if (!db) {
@@ -310,6 +316,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "migrate"))
         flags |= OAK_APP_MIGRATE;
+    if (!strcmp(cmd, "backup") || !strcmp(cmd, "restore"))
+        flags |= OAK_APP_NO_PLUGINS;
     app = oak_app_create(&cli, flags, err, sizeof err);
     if (!app) {
         fprintf(stderr, "oakseed: %s\n", err);

@@ -135,7 +135,8 @@ struct oak_plugin {
 #define OAK_EXPORT
 #endif
 
-/* Use once per plugin: OAK_PLUGIN_EXPORT(my_descriptor); */
+/* Use once per plugin, without a trailing semicolon:
+ *     OAK_PLUGIN_EXPORT(my_descriptor) */
 #define OAK_PLUGIN_EXPORT(desc) \
     OAK_EXPORT const struct oak_plugin *oak_plugin_entry(void); \
     OAK_EXPORT const struct oak_plugin *oak_plugin_entry(void) { return &(desc); }
