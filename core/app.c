@@ -2,7 +2,9 @@
  * app.c - build and tear down one configuration generation (see app.h).
  */
 #include "app.h"
+#include "auth.h"
 #include "db.h"
+#include "keyfile.h"
 #include "log.h"
 #include "plugins.h"
 
@@ -20,6 +22,8 @@ static int add_plugin(struct oak_app *app, struct oak_plugin_ctx *p)
     l[app->nplugins++] = p;
     return 0;
 }
+
+struct oak_app *oak_app_current;
 
 struct oak_app *oak_app_create(const struct oak_cli *cli, int flags, char *err, size_t errlen)
 {
@@ -47,6 +51,19 @@ struct oak_app *oak_app_create(const struct oak_cli *cli, int flags, char *err, 
         goto fail;
     }
 
+    /* keys first: plugins may need them in init, and a key file with
+     * loose permissions must stop start-up */
+    if (app->cfg.key_file) {
+        char kerr[512];
+
+        app->keys = oak_keyring_load(app->cfg.key_file, kerr, sizeof kerr);
+        if (!app->keys) {
+            snprintf(err, errlen, "%s", kerr);
+            goto fail;
+        }
+    }
+    oak_app_current = app;
+
     /* plugin sections must name plugins that are loaded */
     for (int i = 0; i < app->cfg.nextra; i++) {
         const char *name = app->cfg.extra[i].section + 7;
@@ -68,13 +85,18 @@ struct oak_app *oak_app_create(const struct oak_cli *cli, int flags, char *err, 
         goto fail;
     }
     core->in_init = 1;
-    if (oak_core_routes_register(core, err, errlen) < 0) {
+    if (oak_core_routes_register(core, err, errlen) < 0 ||
+        oak_auth_routes_register(core, err, errlen) < 0) {
         core->in_init = 0;
         goto fail;
     }
     core->in_init = 0;
+    if (oak_app_add_enc_column(app, "core_users", "totp_secret", NULL) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
 
-    for (int i = 0; i < app->cfg.nplugins; i++) {
+    for (int i = 0; !(flags & OAK_APP_NO_PLUGINS) && i < app->cfg.nplugins; i++) {
         struct oak_plugin_ctx *p = oak_plugin_load(app, app->cfg.plugins[i], err, errlen);
 
         if (!p)
@@ -100,6 +122,29 @@ fail:
     return NULL;
 }
 
+int oak_app_add_enc_column(struct oak_app *app, const char *table, const char *column,
+                           const char *region_column)
+{
+    struct oak_enc_column *l = realloc(app->enc_columns, sizeof *l * (size_t)(app->nenc_columns + 1));
+    struct oak_enc_column *c;
+
+    if (!l)
+        return -1;
+    app->enc_columns = l;
+    c = &l[app->nenc_columns];
+    c->table = strdup(table);
+    c->column = strdup(column);
+    c->region_column = region_column ? strdup(region_column) : NULL;
+    if (!c->table || !c->column || (region_column && !c->region_column)) {
+        free(c->table);
+        free(c->column);
+        free(c->region_column);
+        return -1;
+    }
+    app->nenc_columns++;
+    return 0;
+}
+
 void oak_app_destroy(struct oak_app *app)
 {
     if (!app)
@@ -108,6 +153,15 @@ void oak_app_destroy(struct oak_app *app)
         oak_plugin_unload(app->plugins[i]);
     free(app->plugins);
     oak_router_free(&app->router);
+    oak_keyring_free(app->keys);
+    for (int i = 0; i < app->nenc_columns; i++) {
+        free(app->enc_columns[i].table);
+        free(app->enc_columns[i].column);
+        free(app->enc_columns[i].region_column);
+    }
+    free(app->enc_columns);
+    if (oak_app_current == app)
+        oak_app_current = NULL;
     oak_config_free(&app->cfg);
     free(app);
 }

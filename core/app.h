@@ -25,11 +25,29 @@ struct oak_app {
     struct oak_router router;
     struct oak_plugin_ctx **plugins;   /* loaded, in load order; [0] is the core */
     int nplugins;
+    struct oak_keyring *keys;          /* NULL without [keys] file */
+    struct oak_enc_column *enc_columns; /* declared encrypted columns */
+    int nenc_columns;
 };
+
+struct oak_enc_column {
+    char *table;
+    char *column;
+    char *region_column;               /* NULL: region 0 */
+};
+
+/* Record an encrypted column (see host->encrypted_column). */
+int oak_app_add_enc_column(struct oak_app *app, const char *table, const char *column,
+                           const char *region_column);
+
+/* The app whose keys the host table's crypto entries use (the newest one
+ * created in this process). */
+extern struct oak_app *oak_app_current;
 
 enum oak_app_flags {
     OAK_APP_MIGRATE = 1,         /* open the database and apply migrations */
     OAK_APP_QUIET_LOG = 2,       /* keep logging on stderr (CLI tools) */
+    OAK_APP_NO_PLUGINS = 4,      /* configuration only (backup, restore) */
 };
 
 /* Read the config, open the log, load and initialise plugins, and with

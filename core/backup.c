@@ -132,6 +132,22 @@ int oak_db_restore(const char *db_path, const char *src, char *err, size_t errle
     }
     if (!integrity_ok(from, err, errlen))
         goto out;
+    {
+        sqlite3_stmt *st;
+        int has = 0;
+
+        /* an empty or foreign database would silently replace all data */
+        if (sqlite3_prepare_v2(from, "SELECT count(*) FROM sqlite_schema WHERE name = 'oak_migrations'",
+                               -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW)
+                has = sqlite3_column_int(st, 0);
+            sqlite3_finalize(st);
+        }
+        if (!has) {
+            snprintf(err, errlen, "restore: %s is not an oakseed database (no oak_migrations table)", src);
+            goto out;
+        }
+    }
     if (sqlite3_open_v2(db_path, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "restore: %s: %s", db_path, to ? sqlite3_errmsg(to) : "cannot open");
         goto out;

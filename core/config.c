@@ -5,6 +5,7 @@
 #include "config.h"
 #include "log.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -45,6 +46,14 @@ static const struct key_def keys[] = {
     { "database", "path",           K_PATH,  F(db_path), 0, 0 },
     { "database", "synchronous",    K_SYNC,  F(synchronous), 0, 0 },
     { "database", "busy_timeout",   K_INT,   F(busy_timeout), 0, 600000 },
+    { "auth",     "idle_timeout",   K_INT,   F(idle_timeout), 60, 86400 },
+    { "auth",     "absolute_timeout", K_INT, F(absolute_timeout), 300, 30 * 86400 },
+    { "auth",     "max_failures_account", K_INT, F(max_failures_account), 1, 1000 },
+    { "auth",     "max_failures_address", K_INT, F(max_failures_address), 1, 100000 },
+    { "auth",     "lockout",        K_INT,   F(lockout), 1, 86400 },
+    { "auth",     "totp_admins",    K_BOOL,  F(totp_admins), 0, 0 },
+    { "auth",     "scrypt_log_n",   K_INT,   F(scrypt_log_n), 10, 22 },
+    { "keys",     "file",           K_PATH,  F(key_file), 0, 0 },
     { "plugins",  "dir",            K_PATH,  F(plugin_dir), 0, 0 },
     { "plugins",  "load",           K_LIST,  F(plugins), 0, 0 },
 };
@@ -77,6 +86,12 @@ void oak_config_defaults(struct oak_config *cfg)
     cfg->synchronous = 2;
     cfg->busy_timeout = 5000;
     cfg->plugin_dir = xstrdup(OAK_PLUGINDIR);
+    cfg->idle_timeout = 1800;
+    cfg->absolute_timeout = 43200;
+    cfg->max_failures_account = 5;
+    cfg->max_failures_address = 50;
+    cfg->lockout = 900;
+    cfg->scrypt_log_n = 17;
 }
 
 long oak_parse_size(const char *s)
@@ -198,6 +213,27 @@ static int check_listen(const char *v, char *err, size_t errlen)
     if (*end || port < 1 || port > 65535) {
         snprintf(err, errlen, "listen: bad port in '%s'", v);
         return -1;
+    }
+    {
+        char host[64];
+        size_t hl = (size_t)(colon - v);
+        unsigned char addr[16];
+
+        if (hl >= sizeof host) {
+            snprintf(err, errlen, "listen: address too long in '%s'", v);
+            return -1;
+        }
+        memcpy(host, v, hl);
+        host[hl] = '\0';
+        if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+            memmove(host, host + 1, hl - 2);
+            host[hl - 2] = '\0';
+        }
+        if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1) {
+            snprintf(err, errlen, "listen: '%s' is not a numeric address (use 127.0.0.1:PORT "
+                     "or unix:/path)", host);
+            return -1;
+        }
     }
     return 0;
 }
@@ -441,7 +477,14 @@ int oak_config_load(struct oak_config *cfg, const char *path, char *err, size_t 
         }
         *eq = '\0';
         key = trim(s);
-        val = trim(eq + 1);
+        val = eq + 1;
+        /* a '#' or ';' after whitespace starts a comment */
+        for (char *c = val; *c; c++)
+            if ((*c == '#' || *c == ';') && c > val && (c[-1] == ' ' || c[-1] == '\t')) {
+                *c = '\0';
+                break;
+            }
+        val = trim(val);
         if (oak_config_set_key(cfg, section, key, val, where, err, errlen) < 0) {
             rc = -1;
             break;
@@ -499,6 +542,7 @@ int oak_config_copy(struct oak_config *dst, const struct oak_config *src)
     bad |= dup_field(&dst->log_file, src->log_file);
     bad |= dup_field(&dst->db_path, src->db_path);
     bad |= dup_field(&dst->plugin_dir, src->plugin_dir);
+    bad |= dup_field(&dst->key_file, src->key_file);
     dst->plugins = NULL;
     dst->nplugins = 0;
     dst->extra = NULL;
@@ -530,6 +574,7 @@ void oak_config_free(struct oak_config *cfg)
     free(cfg->log_file);
     free(cfg->db_path);
     free(cfg->plugin_dir);
+    free(cfg->key_file);
     free_list(cfg);
     for (int i = 0; i < cfg->nextra; i++) {
         free(cfg->extra[i].section);

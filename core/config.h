@@ -40,6 +40,16 @@ struct oak_config {
     char *db_path;
     int synchronous;            /* 0 off, 1 normal, 2 full, 3 extra */
     int busy_timeout;           /* milliseconds */
+    /* [auth] */
+    int idle_timeout;           /* seconds without a request before a session ends */
+    int absolute_timeout;       /* seconds after login a session ends regardless */
+    int max_failures_account;   /* failed logins per account before lockout */
+    int max_failures_address;   /* failed logins per client address before lockout */
+    int lockout;                /* seconds an account/address stays locked */
+    int totp_admins;            /* require TOTP for admin roles */
+    int scrypt_log_n;           /* scrypt N = 2^scrypt_log_n */
+    /* [keys] */
+    char *key_file;
     /* [plugins] */
     char *plugin_dir;
     char **plugins;             /* names to load, in order */

@@ -6,6 +6,7 @@
 #include "app.h"
 #include "db.h"
 #include "plugins.h"
+#include "regions.h"
 
 #include <stdio.h>
 
@@ -47,12 +48,50 @@ static int version(oak_req *req, void *ud)
     return H->respond_json(req, 200, body);
 }
 
+/* GET /api/regions[?parent=CODE]: the divisions under PARENT (provinces
+ * without it), for the province -> prefecture -> county pickers. */
+static int regions(oak_req *req, void *ud)
+{
+    const char *ps = H->req_query(req, "parent");
+    int parent = 0;
+    oak_json *items, *body;
+
+    (void)ud;
+    if (ps && *ps) {
+        parent = oak_region_parse(ps);
+        if (!parent) {
+            H->error_field(req, "parent", "未知的地区代码 (unknown GB/T 2260 code)");
+            return H->error(req, 400, "validation_failed", "参数无效 (invalid parameter)");
+        }
+    }
+    items = H->json_array();
+    for (size_t i = 0; i < oak_region_count(); i++) {
+        const struct oak_region *r = oak_region_at(i);
+        char code[8];
+        oak_json *o;
+
+        if (r->parent != parent)
+            continue;
+        o = H->json_object();
+        snprintf(code, sizeof code, "%06d", r->code);
+        H->json_set(o, "code", H->json_string(code));
+        H->json_set(o, "name", H->json_string(r->name));
+        H->json_set(o, "level", H->json_integer(r->level));
+        H->json_append(items, o);
+    }
+    body = H->json_object();
+    H->json_set(body, "items", items);
+    H->set_header(req, "Cache-Control", "public, max-age=86400");
+    return H->respond_json(req, 200, body);
+}
+
 int oak_core_routes_register(struct oak_plugin_ctx *core, char *err, size_t errlen)
 {
     struct oak_error e = { 0, "" };
 
     if (H->route(core, "GET", "/api/health", OAK_PUBLIC, health, core->app, &e) != OAK_OK ||
-        H->route(core, "GET", "/api/version", OAK_PUBLIC, version, NULL, &e) != OAK_OK) {
+        H->route(core, "GET", "/api/version", OAK_PUBLIC, version, NULL, &e) != OAK_OK ||
+        H->route(core, "GET", "/api/regions", OAK_PUBLIC, regions, NULL, &e) != OAK_OK) {
         snprintf(err, errlen, "core routes: %s", e.message);
         return -1;
     }

@@ -78,7 +78,8 @@ struct oak_db *oak_db_open(const struct oak_db_options *o, char *err, size_t err
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    flags = o->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    flags = o->readonly ? SQLITE_OPEN_READONLY
+          : o->must_exist ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     rc = sqlite3_open_v2(o->path, &db->conn, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", o->path, db->conn ? sqlite3_errmsg(db->conn) : sqlite3_errstr(rc));
@@ -169,12 +170,28 @@ int oak_db_prepare(const char *sql, oak_stmt **out, struct oak_error *err)
         }
         return OAK_ENOMEM;
     }
-    rc = sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL);
+    const char *tail = NULL;
+
+    rc = sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, &tail);
     if (rc != SQLITE_OK) {
         int code = fill_err(err, db->conn, rc);
         free(s->sql);
         free(s);
         return code;
+    }
+    while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' || *tail == ';'))
+        tail++;
+    if (!s->st || (tail && *tail)) {
+        /* a second statement would be silently ignored: refuse instead */
+        sqlite3_finalize(s->st);
+        free(s->sql);
+        free(s);
+        if (err) {
+            err->code = OAK_EINVAL;
+            snprintf(err->message, sizeof err->message,
+                     "db_prepare takes exactly one statement (use db_exec for scripts)");
+        }
+        return OAK_EINVAL;
     }
     s->hash = h;
     s->next = db->buckets[h % NBUCKETS];
@@ -282,12 +299,15 @@ int oak_db_commit(struct oak_error *err)
 
 int oak_db_rollback(void)
 {
-    if (!current || !current->in_tx)
+    int was = current && current->in_tx;
+
+    if (!current)
         return OAK_ESTATE;
     current->in_tx = 0;
-    if (sqlite3_get_autocommit(current->conn))
-        return OAK_OK;
-    return oak_db_exec("ROLLBACK", NULL);
+    /* also ends a transaction opened with raw SQL through db_exec */
+    if (!sqlite3_get_autocommit(current->conn))
+        return oak_db_exec("ROLLBACK", NULL);
+    return was ? OAK_OK : OAK_ESTATE;
 }
 
 int oak_db_in_tx(void)

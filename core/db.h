@@ -21,6 +21,7 @@ struct oak_db_options {
     int synchronous;        /* 0 off .. 3 extra */
     int busy_timeout;       /* ms */
     int readonly;
+    int must_exist;         /* refuse to create a new database file */
 };
 
 /* Open and configure a connection. Returns NULL with a message in err. */

@@ -5,11 +5,16 @@
  */
 #include "app.h"
 #include "arena.h"
+#include "audit.h"
+#include "auth.h"
+#include "crypto.h"
 #include "db.h"
 #include "http.h"
+#include "idcard.h"
 #include "json.h"
 #include "log.h"
 #include "plugins.h"
+#include "regions.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -246,6 +251,160 @@ static int h_db_changes(void)
 
 static void h_free(void *p) { free(p); }
 
+/* ---- 1.1 ------------------------------------------------------------- */
+
+static int h_authorize(oak_req *r, const char *perm, int region)
+{
+    return oak_authorize(REQ(r)->app, REQ(r)->actor, perm, region);
+}
+
+static long long h_req_user_id(oak_req *r) { return REQ(r)->actor ? REQ(r)->actor->user_id : 0; }
+static const char *h_req_username(oak_req *r) { return REQ(r)->actor ? REQ(r)->actor->username : NULL; }
+static const char *h_req_role(oak_req *r) { return REQ(r)->actor ? REQ(r)->actor->role : NULL; }
+
+static int h_req_regions(oak_req *r, const int **codes)
+{
+    const struct oak_actor *a = REQ(r)->actor;
+
+    if (codes)
+        *codes = a ? a->regions : NULL;
+    if (!a)
+        return 0;
+    if (strcmp(a->role, "national_admin") == 0)
+        return -1;
+    return a->nregions;
+}
+
+static int h_audit(oak_req *r, const char *action, const char *otype, const char *oid, int region,
+                   const char *detail)
+{
+    const struct oak_actor *a = REQ(r)->actor;
+    struct oak_audit_entry e = {
+        .actor_id = a ? a->user_id : 0,
+        .actor = a ? a->username : "public",
+        .action = action,
+        .object_type = otype,
+        .object_id = oid,
+        .region = region,
+        .detail = detail,
+        .request_id = REQ(r)->id,
+    };
+    return oak_audit_append(&e, NULL);
+}
+
+static int h_id_check(const char *id, struct oak_id_facts *out, const char **why)
+{
+    struct oak_date today;
+    struct oak_id_info info;
+    int rc;
+
+    oak_date_today(&today);
+    rc = oak_id_check(id, today, &info, why);
+    if (rc == 0 && out) {
+        memset(out, 0, sizeof *out);
+        memcpy(out->normalized, info.normalized, sizeof out->normalized);
+        out->region = info.region;
+        out->birth_year = info.birth_year;
+        out->birth_month = info.birth_month;
+        out->birth_day = info.birth_day;
+        memcpy(out->birth_date, info.birth, sizeof out->birth_date);
+        out->gender = info.gender;
+        out->age = oak_id_age(&info, today.year, today.month, today.day);
+    }
+    return rc;
+}
+
+static int h_mobile_check(const char *s, char out[12], const char **why)
+{
+    return oak_mobile_check(s, out, why);
+}
+
+static const struct oak_keyring *keys(void)
+{
+    return oak_app_current ? oak_app_current->keys : NULL;
+}
+
+static int ref_ctx(const struct oak_field_ref *ref, struct oak_field_ctx *c)
+{
+    if (!ref)
+        return OAK_EINVAL;
+    c->table = ref->table;
+    c->column = ref->column;
+    c->rowid = ref->rowid;
+    c->region = ref->region;
+    return OAK_OK;
+}
+
+static int h_field_encrypt(const struct oak_field_ref *ref, const void *p, size_t n, char **out)
+{
+    struct oak_field_ctx c;
+
+    if (out)
+        *out = NULL;
+    if (!keys())
+        return OAK_ESTATE;
+    if (ref_ctx(ref, &c) != OAK_OK)
+        return OAK_EINVAL;
+    return oak_field_encrypt(keys(), &c, p, n, out);
+}
+
+static int h_field_decrypt(const struct oak_field_ref *ref, const char *stored, char **plain, size_t *len)
+{
+    struct oak_field_ctx c;
+
+    if (plain)
+        *plain = NULL;
+    if (!keys())
+        return OAK_ESTATE;
+    if (ref_ctx(ref, &c) != OAK_OK)
+        return OAK_EINVAL;
+    return oak_field_decrypt(keys(), &c, stored, plain, len);
+}
+
+static int h_blind_index(const char *domain, const void *data, size_t len, char out[65])
+{
+    if (!keys())
+        return OAK_ESTATE;
+    return oak_blind_index(keys(), domain, data, len, out);
+}
+
+static int ident_ok(const char *s)
+{
+    if (!s || !*s || strlen(s) > 64)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static int h_encrypted_column(oak_plugin_ctx *ctx, const char *table, const char *column,
+                              const char *region_column, struct oak_error *err)
+{
+    struct oak_error scratch;
+    size_t n;
+
+    if (!err)
+        err = &scratch;
+    if (!ctx || !ctx->in_init) {
+        snprintf(err->message, sizeof err->message, "encrypted columns are declared during init");
+        return err->code = OAK_ESTATE;
+    }
+    n = strlen(ctx->name);
+    if (!ident_ok(table) || !ident_ok(column) || (region_column && !ident_ok(region_column)) ||
+        strncmp(table, ctx->name, n) != 0 || table[n] != '_') {
+        snprintf(err->message, sizeof err->message,
+                 "encrypted column %s.%s: names must be [a-z0-9_] and the table %s_*",
+                 table ? table : "?", column ? column : "?", ctx->name);
+        return err->code = OAK_EINVAL;
+    }
+    if (oak_app_add_enc_column(ctx->app, table, column, region_column) < 0) {
+        snprintf(err->message, sizeof err->message, "out of memory");
+        return err->code = OAK_ENOMEM;
+    }
+    return OAK_OK;
+}
+
 const struct oak_host oak_host_table = {
     .abi_major = OAK_ABI_MAJOR,
     .abi_minor = OAK_ABI_MINOR,
@@ -313,4 +472,21 @@ const struct oak_host oak_host_table = {
     .db_last_insert_id = h_db_last_insert_id,
     .db_changes = h_db_changes,
     .free = h_free,
+    .authorize = h_authorize,
+    .req_user_id = h_req_user_id,
+    .req_username = h_req_username,
+    .req_role = h_req_role,
+    .req_regions = h_req_regions,
+    .audit = h_audit,
+    .region_name = oak_region_name,
+    .region_parent = oak_region_parent,
+    .region_within = oak_region_within,
+    .region_parse = oak_region_parse,
+    .id_check = h_id_check,
+    .mobile_check = h_mobile_check,
+    .field_encrypt = h_field_encrypt,
+    .field_decrypt = h_field_decrypt,
+    .field_free = oak_field_free,
+    .blind_index = h_blind_index,
+    .encrypted_column = h_encrypted_column,
 };

@@ -14,6 +14,8 @@
 
 struct oak_arena;
 struct oak_route;
+struct oak_actor;
+struct oak_app;
 
 struct oak_limits {
     long max_body;
@@ -48,6 +50,8 @@ struct oak_req {
     json_t *json;
 
     const struct oak_route *route;
+    struct oak_actor *actor;     /* NULL when anonymous */
+    struct oak_app *app;
 
     /* response */
     int status;

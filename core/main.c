@@ -3,10 +3,13 @@
  * restore, check-config, version.
  */
 #include "app.h"
+#include "audit.h"
 #include "db.h"
+#include "keys_cli.h"
 #include "log.h"
 #include "plugins.h"
 #include "server.h"
+#include "users.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +30,12 @@ static void usage(FILE *f)
         "  backup FILE         copy the live database to FILE (online backup)\n"
         "  restore FILE        replace the database with FILE (server stopped)\n"
         "  check-config        load the configuration and plugins, report errors\n"
+        "  user SUBCOMMAND     staff accounts: add, passwd, disable, enable, list,\n"
+        "                      grant, revoke, totp (oakseed user for details)\n"
+        "  audit verify        check the audit log's hash chain\n"
+        "  keygen FILE         write a new key file (mode 0600)\n"
+        "  keys rotate         add a data key and re-encrypt in resumable batches\n"
+        "                      [--resume] [--batch N] [--max-batches N]\n"
         "  version             print the version and plugin ABI\n"
         "\n"
         "options:\n"
@@ -56,7 +65,8 @@ static const struct named_flag named[] = {
 static char *owned[64];
 static int nowned;
 
-static int parse_opts(int argc, char **argv, struct oak_cli *cli, char **args, int *nargs)
+static int parse_opts(int argc, char **argv, struct oak_cli *cli, char **args, int *nargs,
+                      int passthrough)
 {
     cli->overrides = calloc((size_t)argc + 1, sizeof *cli->overrides);
     if (!cli->overrides)
@@ -100,10 +110,12 @@ static int parse_opts(int argc, char **argv, struct oak_cli *cli, char **args, i
             usage(stdout);
             exit(0);
         }
-        if (a[0] == '-') {
+        if (a[0] == '-' && !passthrough) {
             fprintf(stderr, "oakseed: unknown option %s\n", a);
             return -1;
         }
+        if (*nargs == 64)
+            return -1;
         args[(*nargs)++] = argv[i];
     }
     return 0;
@@ -136,7 +148,13 @@ static struct oak_db *open_db(struct oak_app *app, char *err, size_t errlen)
 static int cmd_backup(struct oak_app *app, const char *dest)
 {
     char err[1024];
-    struct oak_db *db = open_db(app, err, sizeof err);
+    struct oak_db_options o = {
+        .path = app->cfg.db_path,
+        .synchronous = app->cfg.synchronous,
+        .busy_timeout = app->cfg.busy_timeout,
+        .must_exist = 1,          /* a mistyped path must not back up an empty file */
+    };
+    struct oak_db *db = oak_db_open(&o, err, sizeof err);
     int rc;
 
     if (!db) {
@@ -187,10 +205,58 @@ static int cmd_restore(struct oak_app *app, const char *src)
     return 0;
 }
 
+static int cmd_audit_verify(void)
+{
+    char head[65], err[512];
+    long long count, bad;
+    int rc = oak_audit_verify(oak_db_current(), &count, head, &bad, err, sizeof err);
+
+    if (rc == 0) {
+        printf("audit log intact: %lld rows, head %s\n", count, head);
+        return 0;
+    }
+    fprintf(stderr, "oakseed: %s\n", err);
+    return rc == -1 ? 3 : 1;
+}
+
+/* Commands that need the migrated database on this process's connection. */
+static int with_db(const struct oak_cli *cli, const char *cmd, int nargs, char **args)
+{
+    char err[1024];
+    struct oak_app *app = oak_app_create(cli, OAK_APP_QUIET_LOG | OAK_APP_MIGRATE, err, sizeof err);
+    struct oak_db *db;
+    int rc;
+
+    if (!app) {
+        fprintf(stderr, "oakseed: %s\n", err);
+        return 1;
+    }
+    db = open_db(app, err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "oakseed: %s\n", err);
+        oak_app_destroy(app);
+        return 1;
+    }
+    oak_db_use(db);
+    if (!strcmp(cmd, "user")) {
+        rc = oak_users_cli(app, nargs, args);
+    } else if (!strcmp(cmd, "keys")) {
+        rc = oak_keys_cli(app, nargs, args);
+    } else if (nargs == 1 && !strcmp(args[0], "verify")) {
+        rc = cmd_audit_verify();
+    } else {
+        fprintf(stderr, "usage: oakseed audit verify\n");
+        rc = 2;
+    }
+    oak_db_close(db);
+    oak_app_destroy(app);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct oak_cli cli = { 0 };
-    char *args[16];
+    char *args[64];
     int nargs = 0, rc = 1, flags = OAK_APP_QUIET_LOG;
     const char *cmd;
     struct oak_app *app;
@@ -209,7 +275,17 @@ int main(int argc, char **argv)
         printf("oakseed %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, OAK_ABI_MAJOR, OAK_ABI_MINOR);
         return 0;
     }
-    if (argc - 2 > 16 * 4 || parse_opts(argc - 2, argv + 2, &cli, args, &nargs) < 0) {
+    int passthrough = !strcmp(cmd, "user") || !strcmp(cmd, "audit") || !strcmp(cmd, "keys");
+
+    if (!strcmp(cmd, "keygen")) {
+        if (argc != 3) {
+            fprintf(stderr, "usage: oakseed keygen FILE\n");
+            return 2;
+        }
+        return oak_keygen_cli(argv[2]);
+    }
+
+    if (parse_opts(argc - 2, argv + 2, &cli, args, &nargs, passthrough) < 0) {
         usage(stderr);
         return 2;
     }
@@ -219,6 +295,10 @@ int main(int argc, char **argv)
             return 2;
         }
         rc = oak_server_run(&cli);
+        goto out;
+    }
+    if (!strcmp(cmd, "user") || !strcmp(cmd, "audit") || !strcmp(cmd, "keys")) {
+        rc = with_db(&cli, cmd, nargs, args);
         goto out;
     }
     if ((!strcmp(cmd, "backup") || !strcmp(cmd, "restore")) ? nargs != 1 : nargs != 0) {
@@ -236,6 +316,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "migrate"))
         flags |= OAK_APP_MIGRATE;
+    if (!strcmp(cmd, "backup") || !strcmp(cmd, "restore"))
+        flags |= OAK_APP_NO_PLUGINS;
     app = oak_app_create(&cli, flags, err, sizeof err);
     if (!app) {
         fprintf(stderr, "oakseed: %s\n", err);

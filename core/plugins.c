@@ -4,7 +4,9 @@
  */
 #include "plugins.h"
 #include "app.h"
+#include "core_schema.h"
 #include "log.h"
+#include "roles.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -17,6 +19,8 @@ static const struct oak_plugin core_desc = {
     .name = "core",
     .version = PACKAGE_VERSION,
     .description = "oakseed core services",
+    .migrations = oak_core_migrations,
+    .permissions = oak_core_permissions,
 };
 
 static struct oak_plugin_ctx *ctx_new(struct oak_app *app, const char *name, const char *path)
@@ -119,6 +123,12 @@ static int check_descriptor(const struct oak_plugin *d, const char *name, char *
         }
     for (const struct oak_permission *p = d->permissions; p && p->name; p++) {
         size_t n = strlen(name);
+
+        if (p->roles && oak_roles_valid(p->roles) < 0) {
+            snprintf(err, errlen, "plugin '%s': permission '%s' names an unknown role in '%s'",
+                     name, p->name, p->roles);
+            return -1;
+        }
 
         if (strncmp(p->name, name, n) != 0 || p->name[n] != '.') {
             snprintf(err, errlen, "plugin '%s': permission '%s' must be named %s.*",

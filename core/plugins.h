@@ -29,7 +29,7 @@ struct oak_plugin_ctx *oak_plugin_core(struct oak_app *app);
  * run init. Returns the record, or NULL with "plugin 'NAME': reason". */
 struct oak_plugin_ctx *oak_plugin_load(struct oak_app *app, const char *name,
                                        char *err, size_t errlen);
-/* Same, from an explicit path (used by `oakseed plugin check`). */
+/* Same, from an explicit path. */
 struct oak_plugin_ctx *oak_plugin_load_path(struct oak_app *app, const char *name,
                                             const char *path, char *err, size_t errlen);
 /* fini, remove its routes, dlclose. */

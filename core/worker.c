@@ -10,6 +10,7 @@
 #include "worker.h"
 #include "app.h"
 #include "arena.h"
+#include "auth.h"
 #include "buf.h"
 #include "db.h"
 #include "http.h"
@@ -61,8 +62,51 @@ static void fail_response(struct oak_req *req, const struct oak_http_fail *f)
     oak_resp_error(req, f->status, f->code, f->message);
 }
 
+/* Who is asking and may they: session, permission, CSRF. Returns 1 to
+ * go on, 0 when a response (401/403) is already set. */
+static int oak_access(struct oak_app *app, struct oak_req *req, struct oak_actor *buf)
+{
+    const struct oak_route *rt = req->route;
+    int public = strcmp(rt->permission, OAK_PUBLIC) == 0;
+    int unsafe = strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0;
+    int rc = oak_session_lookup(app, req, buf);
+
+    if (rc < 0) {
+        oak_resp_error(req, 503, "service_unavailable",
+                       "服务暂时不可用，请稍后再试 (service temporarily unavailable)");
+        return 0;
+    }
+    req->actor = rc == 1 ? buf : NULL;
+    /* a state-changing request made with a session must prove it came
+     * from our own pages */
+    if (req->actor && unsafe && !oak_csrf_ok(req, req->actor)) {
+        if (public) {
+            req->actor = NULL;       /* go on without the session's powers */
+        } else {
+            oak_resp_error(req, 403, "csrf_failed",
+                           "页面已过期，请刷新后重试 (missing or wrong X-CSRF-Token)");
+            return 0;
+        }
+    }
+    if (public)
+        return 1;
+    if (!req->actor) {
+        oak_resp_error(req, 401, "unauthenticated", "请先登录 (authentication required)");
+        return 0;
+    }
+    if (!oak_actor_has(app, req->actor, rt->permission)) {
+        oak_resp_error(req, 403, "forbidden", "没有权限 (permission denied)");
+        return 0;
+    }
+    return 1;
+}
+
 void oak_dispatch(struct oak_app *app, struct oak_req *req)
 {
+    struct oak_actor actor_storage;
+    struct oak_actor *actor_buf = &actor_storage;
+
+    req->app = app;
     char allow[64];
     int status, rc;
     const struct oak_route *rt;
@@ -83,13 +127,11 @@ void oak_dispatch(struct oak_app *app, struct oak_req *req)
         return;
     }
     req->route = rt;
-    /* deny by default: until a session service grants permissions, only
-     * public routes are reachable */
-    if (strcmp(rt->permission, OAK_PUBLIC) != 0) {
-        oak_resp_error(req, 401, "unauthenticated", "请先登录 (authentication required)");
+    if (!oak_access(app, req, actor_buf))
         return;
-    }
+    oak_actor_set_current(req->actor);
     rc = rt->fn((oak_req *)req, rt->ud);
+    oak_actor_set_current(NULL);
     if (oak_db_reset_all() > 0)
         oak_warn("%s: handler for %s %s left statements unfinished", rt->owner_name,
                  rt->method, rt->pattern);
@@ -99,6 +141,10 @@ void oak_dispatch(struct oak_app *app, struct oak_req *req)
                   rt->owner_name, rt->method, rt->pattern);
         oak_db_rollback();
         oak_resp_error(req, 500, "internal_error", "服务器内部错误 (internal error)");
+    } else if (rc == OAK_EPERM) {
+        oak_resp_error(req, 403, "forbidden", "没有权限 (permission denied)");
+    } else if (rc == OAK_EAUTH) {
+        oak_resp_error(req, 401, "unauthenticated", "请先登录 (authentication required)");
     } else if (rc == OAK_EBUSY || rc == OAK_EIO) {
         oak_error("%s: %s %s: database unavailable (%d)", rt->owner_name, rt->method,
                   rt->pattern, rc);
@@ -208,6 +254,11 @@ static int open_db(struct worker *w)
 
     if (!db) {
         oak_error("worker: database: %s", err);
+        return -1;
+    }
+    if (oak_auth_register_sql(oak_db_sqlite(db)) < 0) {
+        oak_error("worker: cannot register SQL functions");
+        oak_db_close(db);
         return -1;
     }
     oak_db_use(db);

@@ -1,16 +1,20 @@
 /*
  * example.c - a small, complete oakseed plugin for authors to copy.
  *
- * It keeps a guestbook of greetings in its own table (example_greetings):
+ * It keeps a guestbook of greetings in its own table (example_greetings),
+ * each optionally tied to a region (GB/T 2260 code):
  *   GET    /api/example/greetings          list the newest greetings
  *   GET    /api/example/greetings/:id      one greeting
  *   POST   /api/example/greetings          add one (JSON or form body)
- *   DELETE /api/example/greetings/:id      remove one (needs example.moderate)
+ *   GET    /api/example/moderation         staff: greetings of my regions
+ *   DELETE /api/example/greetings/:id      staff: remove one of my regions
  *
  * It shows the whole plugin shape: one exported entry symbol, a static
  * const descriptor, migrations, a declared permission and config key,
- * routes registered in init, validation errors in the one envelope, and
- * database access only through the host table.
+ * routes registered in init, validation errors in the one envelope,
+ * database access only through the host table, and the staff side:
+ * a permission checked against each record's region, lists limited to the
+ * account's scope with oak_in_scope() in SQL, and an audit row per change.
  */
 #include <oakseed/plugin.h>
 
@@ -30,11 +34,14 @@ static const struct oak_migration example_migrations[] = {
       " created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')));" },
     { 2, "index by time",
       "CREATE INDEX example_greetings_created ON example_greetings(created_at);" },
+    { 3, "region of a greeting",
+      "ALTER TABLE example_greetings ADD COLUMN region INTEGER NOT NULL DEFAULT 0;"
+      "CREATE INDEX example_greetings_region ON example_greetings(region);" },
     { 0, NULL, NULL }
 };
 
 static const struct oak_permission example_permissions[] = {
-    { "example.moderate", "remove greetings", "regional_admin staff" },
+    { "example.moderate", "see and remove the greetings of one's regions", "regional_admin volunteer_manager" },
     { NULL, NULL, NULL }
 };
 
@@ -53,14 +60,26 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
+/* Columns: id, name, message, created_at, region. */
 static oak_json *greeting_row(oak_stmt *st)
 {
     oak_json *o = host->json_object();
+    int region = (int)host->db_column_int(st, 4);
 
     host->json_set(o, "id", host->json_integer(host->db_column_int(st, 0)));
     host->json_set(o, "name", host->json_string(host->db_column_text(st, 1)));
     host->json_set(o, "message", host->json_string(host->db_column_text(st, 2)));
     host->json_set(o, "created_at", host->json_string(host->db_column_text(st, 3)));
+    if (region) {
+        char code[8];
+        const char *rn = host->region_name(region);
+
+        snprintf(code, sizeof code, "%06d", region);
+        host->json_set(o, "region", host->json_string(code));
+        host->json_set(o, "region_name", host->json_string(rn ? rn : ""));
+    } else {
+        host->json_set(o, "region", host->json_null());
+    }
     return o;
 }
 
@@ -93,7 +112,7 @@ static int example_list(oak_req *req, void *ud)
             return host->error(req, 400, "validation_failed", "参数无效 (invalid parameter)");
         }
     }
-    rc = host->db_prepare("SELECT id, name, message, created_at FROM example_greetings "
+    rc = host->db_prepare("SELECT id, name, message, created_at, region FROM example_greetings "
                           "ORDER BY id DESC LIMIT ?1", &st, &err);
     if (rc != OAK_OK) {
         host->log(NULL, OAK_LOG_ERROR, "example: list: %s", err.message);
@@ -123,7 +142,7 @@ static int example_get(oak_req *req, void *ud)
     (void)ud;
     if (!id)
         return host->error(req, 404, "not_found", "未找到该留言 (greeting not found)");
-    rc = host->db_prepare("SELECT id, name, message, created_at FROM example_greetings "
+    rc = host->db_prepare("SELECT id, name, message, created_at, region FROM example_greetings "
                           "WHERE id = ?1", &st, &err);
     if (rc != OAK_OK)
         return rc;
@@ -165,8 +184,8 @@ static int example_create(oak_req *req, void *ud)
 {
     struct oak_error err;
     oak_stmt *st;
-    const char *name, *message;
-    int bad_name, bad_msg, rc;
+    const char *name, *message, *region_txt;
+    int bad_name, bad_msg, bad_region, rc, region = 0;
     char limit_msg[160];
 
     (void)ud;
@@ -185,16 +204,21 @@ static int example_create(oak_req *req, void *ud)
                  max_length, max_length);
         host->error_field(req, "message", limit_msg);
     }
-    if (bad_name || bad_msg || !name || !*name || !message || !*message ||
-        utf8_chars(name) > 50 || (long)utf8_chars(message) > max_length)
+    region_txt = field(req, "region", &bad_region);
+    if (bad_region || (region_txt && *region_txt && !(region = host->region_parse(region_txt))))
+        host->error_field(req, "region", "未知的地区代码 (unknown GB/T 2260 code)");
+    if (bad_name || bad_msg || bad_region || !name || !*name || !message || !*message ||
+        utf8_chars(name) > 50 || (long)utf8_chars(message) > max_length ||
+        (region_txt && *region_txt && !region))
         return host->error(req, 422, "validation_failed", "请检查填写的内容 (please check the fields)");
 
-    rc = host->db_prepare("INSERT INTO example_greetings(name, message) VALUES (?1, ?2) "
-                          "RETURNING id, name, message, created_at", &st, &err);
+    rc = host->db_prepare("INSERT INTO example_greetings(name, message, region) VALUES (?1, ?2, ?3) "
+                          "RETURNING id, name, message, created_at, region", &st, &err);
     if (rc != OAK_OK)
         return rc;
     host->db_bind_text(st, 1, name, -1);
     host->db_bind_text(st, 2, message, -1);
+    host->db_bind_int(st, 3, region);
     rc = host->db_step(st, &err);
     if (rc == OAK_ROW) {
         oak_json *g = greeting_row(st);
@@ -209,24 +233,74 @@ static int example_create(oak_req *req, void *ud)
     return rc < 0 ? rc : OAK_ERROR;
 }
 
+/* Staff: the greetings of the regions this account covers. */
+static int example_moderation(oak_req *req, void *ud)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    oak_json *items, *body;
+    int rc;
+
+    (void)ud;
+    rc = host->db_prepare("SELECT id, name, message, created_at, region FROM example_greetings "
+                          "WHERE oak_in_scope(region) ORDER BY id DESC LIMIT 200", &st, &err);
+    if (rc != OAK_OK)
+        return rc;
+    items = host->json_array();
+    while ((rc = host->db_step(st, &err)) == OAK_ROW)
+        host->json_append(items, greeting_row(st));
+    host->db_finish(st);
+    if (rc != OAK_DONE) {
+        host->json_decref(items);
+        return rc;
+    }
+    body = host->json_object();
+    host->json_set(body, "items", items);
+    return host->respond_json(req, 200, body);
+}
+
+/* Staff: remove a greeting of one's own regions. A greeting outside the
+ * account's scope answers 404 like a missing one, so its existence does
+ * not leak across regions. */
 static int example_delete(oak_req *req, void *ud)
 {
     struct oak_error err;
     oak_stmt *st;
     long long id = parse_id(host->req_param(req, "id"));
-    int rc;
+    int rc, region;
+    char idtxt[24];
 
     (void)ud;
-    rc = host->db_prepare("DELETE FROM example_greetings WHERE id = ?1", &st, &err);
+    rc = host->db_prepare("SELECT region FROM example_greetings WHERE id = ?1", &st, &err);
     if (rc != OAK_OK)
         return rc;
     host->db_bind_int(st, 1, id);
     rc = host->db_step(st, &err);
+    region = rc == OAK_ROW ? (int)host->db_column_int(st, 0) : 0;
     host->db_finish(st);
-    if (rc != OAK_DONE)
-        return rc;
-    if (host->db_changes() == 0)
+    if (rc == OAK_DONE || (rc == OAK_ROW && host->authorize(req, "example.moderate", region) != OAK_OK))
         return host->error(req, 404, "not_found", "未找到该留言 (greeting not found)");
+    if (rc != OAK_ROW)
+        return rc;
+
+    if ((rc = host->db_begin(&err)) != OAK_OK)
+        return rc;
+    rc = host->db_prepare("DELETE FROM example_greetings WHERE id = ?1", &st, &err);
+    if (rc == OAK_OK) {
+        host->db_bind_int(st, 1, id);
+        rc = host->db_step(st, &err);
+        host->db_finish(st);
+    }
+    snprintf(idtxt, sizeof idtxt, "%lld", id);
+    /* the audit row commits with the change, or neither does */
+    if (rc == OAK_DONE)
+        rc = host->audit(req, "example.delete", "greeting", idtxt, region, NULL);
+    if (rc != OAK_OK) {
+        host->db_rollback();
+        return rc;
+    }
+    if ((rc = host->db_commit(&err)) != OAK_OK)
+        return rc;
     return host->respond(req, 204, "application/json; charset=utf-8", "", 0);
 }
 
@@ -246,6 +320,8 @@ static int example_init(oak_plugin_ctx *ctx, const struct oak_host *h, struct oa
     if (h->route(ctx, "GET", "/api/example/greetings", OAK_PUBLIC, example_list, NULL, err) ||
         h->route(ctx, "GET", "/api/example/greetings/:id", OAK_PUBLIC, example_get, NULL, err) ||
         h->route(ctx, "POST", "/api/example/greetings", OAK_PUBLIC, example_create, NULL, err) ||
+        h->route(ctx, "GET", "/api/example/moderation", "example.moderate",
+                 example_moderation, NULL, err) ||
         h->route(ctx, "DELETE", "/api/example/greetings/:id", "example.moderate",
                  example_delete, NULL, err))
         return err->code ? err->code : OAK_ERROR;

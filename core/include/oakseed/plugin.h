@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define OAK_ABI_MAJOR 1
-#define OAK_ABI_MINOR 0
+#define OAK_ABI_MINOR 1
 
 /* Result codes: 0 success, negative failure, small positives for stepping. */
 #define OAK_OK          0
@@ -135,10 +135,32 @@ struct oak_plugin {
 #define OAK_EXPORT
 #endif
 
-/* Use once per plugin: OAK_PLUGIN_EXPORT(my_descriptor); */
+/* Use once per plugin, without a trailing semicolon:
+ *     OAK_PLUGIN_EXPORT(my_descriptor) */
 #define OAK_PLUGIN_EXPORT(desc) \
     OAK_EXPORT const struct oak_plugin *oak_plugin_entry(void); \
     OAK_EXPORT const struct oak_plugin *oak_plugin_entry(void) { return &(desc); }
+
+/* What host->id_check derives from a PRC resident identity number. Plugins
+ * pass these derived values on (to Lua, to the page), not the number. */
+struct oak_id_facts {
+    char normalized[19];   /* 18 characters, a lowercase x made 'X' */
+    int region;            /* first six digits (GB/T 2260 at issue) */
+    int birth_year, birth_month, birth_day;
+    char birth_date[11];   /* "YYYY-MM-DD" */
+    int gender;            /* 1 male, 2 female */
+    int age;               /* completed years today */
+};
+
+/* Where an encrypted value lives. All four are bound into the ciphertext,
+ * so a value copied to another row, column, table or region does not
+ * decrypt. table and column are borrowed. */
+struct oak_field_ref {
+    const char *table;
+    const char *column;
+    long long rowid;
+    int region;
+};
 
 /* JSON value types, as returned by json_type. */
 enum oak_json_type {
@@ -277,6 +299,56 @@ struct oak_host {
 
     /* ---- 1.0: memory ------------------------------------------------------- */
     void (*free)(void *p);       /* frees strings the host returned as owned */
+
+    /* ---- 1.1: staff, authorisation, audit -------------------------------- */
+    /* May the request's staff account do PERMISSION on a record of REGION?
+     * OAK_OK; OAK_EAUTH without a session; OAK_EPERM when the role lacks the
+     * permission or REGION lies outside the account's scope. Returning
+     * either code from a handler answers 401 / 403. Call it for every
+     * record a handler touches. */
+    int (*authorize)(oak_req *req, const char *permission, int region);
+    long long (*req_user_id)(oak_req *req);     /* 0 when anonymous */
+    const char *(*req_username)(oak_req *req);  /* NULL when anonymous */
+    const char *(*req_role)(oak_req *req);      /* NULL when anonymous */
+    /* The account's scope: *codes borrowed until the handler returns.
+     * Returns the count; -1 for national_admin (every region), 0 when
+     * anonymous. In SQL, oak_in_scope(region) answers the same question. */
+    int (*req_regions)(oak_req *req, const int **codes);
+    /* Append to the tamper-evident audit log (inside the open transaction,
+     * if any). Never put personal data in detail. */
+    int (*audit)(oak_req *req, const char *action, const char *object_type,
+                 const char *object_id, int region, const char *detail);
+
+    /* ---- 1.1: regions (GB/T 2260) ---------------------------------------- */
+    const char *(*region_name)(int code);       /* NULL when unknown */
+    int (*region_parent)(int code);             /* 0 for a province */
+    int (*region_within)(int inner, int outer); /* 1 when inner lies in outer */
+    int (*region_parse)(const char *six_digits); /* code, or 0 when unknown */
+
+    /* ---- 1.1: identity numbers and mobile numbers ------------------------- */
+    /* 0, or negative with *why a Chinese (English) message naming the fault. */
+    int (*id_check)(const char *id, struct oak_id_facts *out, const char **why);
+    int (*mobile_check)(const char *s, char out[12], const char **why);
+
+    /* ---- 1.1: field encryption (needs [keys] file) ------------------------ */
+    /* *out is owned: free with host->free. OAK_ESTATE without a key file. */
+    int (*field_encrypt)(const struct oak_field_ref *ref, const void *plain, size_t len,
+                         char **out);
+    /* OAK_ETAMPER when STORED does not belong to REF or was altered. *plain
+     * (NUL-terminated, *len without it) is owned: free with field_free,
+     * which wipes it. */
+    int (*field_decrypt)(const struct oak_field_ref *ref, const char *stored, char **plain,
+                         size_t *len);
+    void (*field_free)(char *plain, size_t len);
+    /* Keyed HMAC-SHA256 of DATA under DOMAIN ("registry.id_number"),
+     * 64 hex digits: find a record without decrypting. */
+    int (*blind_index)(const char *domain, const void *data, size_t len, char out[65]);
+    /* Declare, during init, a column holding field_encrypt values, so
+     * `oakseed keys rotate` re-encrypts it. The table is the plugin's own,
+     * its rowid is the ref's rowid, and REGION_COLUMN (NULL: region 0)
+     * holds the ref's region. */
+    int (*encrypted_column)(oak_plugin_ctx *ctx, const char *table, const char *column,
+                            const char *region_column, struct oak_error *err);
 };
 
 #ifdef __cplusplus
