@@ -98,3 +98,19 @@ void oak_log(int level, const char *fmt, ...)
     oak_vlog(level, NULL, fmt, ap);
     va_end(ap);
 }
+
+void oak_log_fatal(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    oak_vlog(OAK_L_ERROR, NULL, fmt, ap);
+    va_end(ap);
+    if (log_fd != 2) {
+        fputs("oakseed: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+    }
+}

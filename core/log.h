@@ -22,6 +22,10 @@ int oak_log_open(int level, const char *path);
 void oak_log_close(void);
 int oak_log_enabled(int level);
 
+/* Log at error level and, when the log is a file, also print the line to
+ * standard error: for start-up failures the operator must see at once. */
+void oak_log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 void oak_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void oak_vlog(int level, const char *prefix, const char *fmt, va_list ap);
 

@@ -371,14 +371,14 @@ int oak_server_run(const struct oak_cli *cli)
     m.listen_fd = -1;
     m.app = oak_app_create(cli, OAK_APP_MIGRATE, err, sizeof err);
     if (!m.app) {
-        oak_error("%s", err);
+        oak_log_fatal("%s", err);
         return 1;
     }
     if (m.app->cfg.pid_file) {
         pid_path = strdup(m.app->cfg.pid_file);
         m.pid_fd = pidfile_open(pid_path, err, sizeof err);
         if (m.pid_fd < 0) {
-            oak_error("%s", err);
+            oak_log_fatal("%s", err);
             goto fail;
         }
     }
@@ -386,7 +386,7 @@ int oak_server_run(const struct oak_cli *cli)
     m.listen_fd = oak_listen_open(m.listen_spec, m.app->cfg.socket_mode, m.app->cfg.socket_group,
                                   err, sizeof err);
     if (m.listen_fd < 0) {
-        oak_error("%s", err);
+        oak_log_fatal("%s", err);
         goto fail;
     }
 
