@@ -27,6 +27,7 @@ static struct oak_arena arena;
 static struct oak_buf hdrs, body, out;
 static json_t *last;
 static char last_headers[2048];
+static int over_https;
 
 struct client {
     char cookie[128];
@@ -57,6 +58,8 @@ static int run(struct client *c, const char *method, const char *uri, const char
         snprintf(ck, sizeof ck, "HTTP_COOKIE=oak_session=%s", c->cookie);
         env[n++] = ck;
     }
+    if (over_https)
+        env[n++] = "HTTPS=on";
     if (c && send_csrf) {
         snprintf(cs, sizeof cs, "HTTP_X_CSRF_TOKEN=%s", c->csrf);
         env[n++] = cs;
@@ -345,6 +348,26 @@ int main(void)
         is_int(run(&t, "POST", "/api/auth/login", payload, 0), 401, "the same code again is refused (replay)");
         snprintf(payload, sizeof payload, "{\"username\":\"bj\",\"password\":\"Correct-Horse-9\",\"totp\":\"000000\"}");
         is_int(run(&t, "POST", "/api/auth/login", payload, 0), 401, "wrong code refused");
+    }
+
+    /* over https the cookie is Secure */
+    {
+        struct client h = { .addr = "10.4.0.1" };
+
+        over_https = 1;
+        is_int(login(&h, "nat", "Correct-Horse-9"), 200, "login over https");
+        ok(strstr(last_headers, "; Secure") != NULL, "cookie Secure over https");
+        over_https = 0;
+    }
+    /* TOTP required for admins when configured */
+    {
+        struct client a = { .addr = "10.5.0.1" };
+
+        app->cfg.totp_admins = 1;
+        is_int(login(&a, "yn", "Correct-Horse-9"), 403, "admin without TOTP refused when totp_admins is on");
+        is_str(code_of(), "totp_enrollment_required", "totp_enrollment_required");
+        is_int(login(&a, "clerk", "Correct-Horse-9"), 200, "non-admin roles unaffected");
+        app->cfg.totp_admins = 0;
     }
 
     /* regions endpoint */
