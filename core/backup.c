@@ -4,6 +4,7 @@
  * crash never leaves a half-written file under the final name.
  */
 #include "db.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,33 +35,6 @@ static int copy_db(sqlite3 *to, sqlite3 *from, char *err, size_t errlen)
     return 0;
 }
 
-static int sync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
-
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-static int sync_dir_of(const char *path)
-{
-    char dir[4096];
-    char *slash;
-
-    snprintf(dir, sizeof dir, "%s", path);
-    slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    return sync_path(dir);
-}
-
 int oak_db_backup(struct oak_db *db, const char *dest, char *err, size_t errlen)
 {
     char tmp[4096];
@@ -82,7 +56,7 @@ int oak_db_backup(struct oak_db *db, const char *dest, char *err, size_t errlen)
     sqlite3_exec(to, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
     sqlite3_close(to);
     to = NULL;
-    if (sync_path(tmp) < 0 || rename(tmp, dest) < 0 || sync_dir_of(dest) < 0) {
+    if (oak_fsync_path(tmp) < 0 || rename(tmp, dest) < 0 || oak_fsync_dir_of(dest) < 0) {
         snprintf(err, errlen, "backup: %s: %s", dest, strerror(errno));
         goto out;
     }

@@ -192,6 +192,22 @@ static int set_list(struct oak_config *cfg, const char *v, char *err, size_t err
     return 0;
 }
 
+int oak_listen_host(const char *spec, char *host, size_t len)
+{
+    const char *colon = strrchr(spec, ':');
+    size_t hl = colon ? (size_t)(colon - spec) : 0;
+
+    if (!colon || hl >= len)
+        return -1;
+    memcpy(host, spec, hl);
+    host[hl] = '\0';
+    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    }
+    return 0;
+}
+
 static int check_listen(const char *v, char *err, size_t errlen)
 {
     if (strncmp(v, "unix:", 5) == 0) {
@@ -216,18 +232,11 @@ static int check_listen(const char *v, char *err, size_t errlen)
     }
     {
         char host[64];
-        size_t hl = (size_t)(colon - v);
         unsigned char addr[16];
 
-        if (hl >= sizeof host) {
+        if (oak_listen_host(v, host, sizeof host) < 0) {
             snprintf(err, errlen, "listen: address too long in '%s'", v);
             return -1;
-        }
-        memcpy(host, v, hl);
-        host[hl] = '\0';
-        if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-            memmove(host, host + 1, hl - 2);
-            host[hl - 2] = '\0';
         }
         if (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1) {
             snprintf(err, errlen, "listen: '%s' is not a numeric address (use 127.0.0.1:PORT "

@@ -72,6 +72,9 @@ int oak_config_set_key(struct oak_config *cfg, const char *section, const char *
 /* Deep copy / free. */
 int oak_config_copy(struct oak_config *dst, const struct oak_config *src);
 void oak_config_free(struct oak_config *cfg);
+/* The host part of "HOST:PORT" ("[::1]:9000" gives "::1"); -1 when
+ * there is no port or the host does not fit LEN. */
+int oak_listen_host(const char *spec, char *host, size_t len);
 /* Parse "1m", "512k", "1048576" into bytes; -1 when malformed. */
 long oak_parse_size(const char *s);
 

@@ -7,6 +7,8 @@
  * before it is freed; those calls are best effort.
  */
 #include "keyfile.h"
+#include "fsutil.h"
+#include "urlencode.h"
 #include "oakseed/plugin.h"
 
 #include <errno.h>
@@ -96,16 +98,6 @@ int oak_key_id_valid(const char *id, size_t len)
     return 1;
 }
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decode exactly HEX_LEN hex digits into OAK_KEY_LEN bytes. */
 static int hex_key(const char *s, size_t len, unsigned char *out)
@@ -115,7 +107,7 @@ static int hex_key(const char *s, size_t len, unsigned char *out)
     if (len != HEX_LEN)
         return -1;
     for (i = 0; i < OAK_KEY_LEN; i++) {
-        int hi = hex_val(s[2 * i]), lo = hex_val(s[2 * i + 1]);
+        int hi = oak_hex_value(s[2 * i]), lo = oak_hex_value(s[2 * i + 1]);
 
         if (hi < 0 || lo < 0)
             return -1;
@@ -158,27 +150,6 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static int sync_dir_of(const char *path)
-{
-    char dir[4096];
-    char *slash;
-    int fd, rc;
-
-    snprintf(dir, sizeof dir, "%s", path);
-    slash = strrchr(dir, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
-}
 
 /* ---- reading and parsing ------------------------------------------------- */
 
@@ -547,7 +518,7 @@ int oak_keyfile_generate(const char *path, char *err, size_t errlen)
         rc = OAK_EIO;
         goto out;
     }
-    if (sync_dir_of(path) < 0) {
+    if (oak_fsync_dir_of(path) < 0) {
         snprintf(err, errlen, "key file %s written, but syncing its directory failed: %s", path,
                  strerror(errno));
         rc = OAK_EIO;
@@ -660,7 +631,7 @@ int oak_keyfile_add_key(const char *path, char *new_id_out, size_t idlen, char *
     }
     if (new_id_out)
         snprintf(new_id_out, idlen, "%s", id);
-    if (sync_dir_of(path) < 0) {
+    if (oak_fsync_dir_of(path) < 0) {
         snprintf(err, errlen, "key %s added to %s, but syncing its directory failed: %s", id, path,
                  strerror(errno));
         rc = OAK_EIO;

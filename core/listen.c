@@ -4,6 +4,7 @@
  * parser is not safe against hostile peers); a stale socket file is
  * replaced, a live one is refused.
  */
+#include "config.h"
 #include "server.h"
 
 #include <errno.h>
@@ -94,18 +95,11 @@ static int tcp_listen(const char *spec, char *err, size_t errlen)
     char host[256];
     const char *colon = strrchr(spec, ':');
     struct addrinfo hints, *res = NULL;
-    size_t hl = (size_t)(colon - spec);
     int fd, one = 1, rc;
 
-    if (hl >= sizeof host) {
-        snprintf(err, errlen, "listen: host too long");
+    if (oak_listen_host(spec, host, sizeof host) < 0) {
+        snprintf(err, errlen, "listen: bad address '%s'", spec);
         return -1;
-    }
-    memcpy(host, spec, hl);
-    host[hl] = '\0';
-    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-        memmove(host, host + 1, hl - 2);
-        host[hl - 2] = '\0';
     }
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;

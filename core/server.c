@@ -5,6 +5,7 @@
  * so every state change happens in the main loop, never in a handler.
  */
 #include "server.h"
+#include "clock.h"
 #include "log.h"
 
 #include <errno.h>
@@ -63,13 +64,6 @@ static void on_signal(int sig)
         got_term = 1;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static int pidfile_open(const char *path, char *err, size_t errlen)
 {
@@ -115,7 +109,7 @@ static pid_t spawn(struct master *m)
 
 static void start_due(struct master *m)
 {
-    double now = now_ms();
+    double now = oak_now_ms();
 
     if (!m->app || m->stopping)
         return;
@@ -145,7 +139,7 @@ static void describe(int status, char *buf, size_t len)
 static void on_exit_slot(struct master *m, int i, int status)
 {
     struct slot *s = &m->slots[i];
-    double now = now_ms(), delay = 0;
+    double now = oak_now_ms(), delay = 0;
     char how[96];
 
     s->pid = 0;
@@ -254,7 +248,7 @@ static int reload_check(struct master *m)
 static void reload(struct master *m)
 {
     char err[1024];
-    double now = now_ms();
+    double now = oak_now_ms();
 
     oak_info("SIGHUP: reloading configuration, plugins and scripts");
     if (reload_check(m) < 0) {
@@ -286,7 +280,7 @@ static void reload(struct master *m)
 
 static void kill_overdue(struct master *m)
 {
-    double now = now_ms();
+    double now = oak_now_ms();
 
     for (int i = 0; i < m->ndrain; i++)
         if (m->drain[i].deadline <= now) {
@@ -310,7 +304,7 @@ static void wait_ms(double ms, const sigset_t *mask)
 
 static double next_wakeup(struct master *m)
 {
-    double now = now_ms(), t = now + 1000;
+    double now = oak_now_ms(), t = now + 1000;
 
     for (int i = 0; i < m->nslots; i++)
         if (!m->slots[i].pid && m->slots[i].next_start < t)
@@ -332,7 +326,7 @@ static int children(struct master *m)
 
 static void shutdown_all(struct master *m, const sigset_t *mask)
 {
-    double deadline = now_ms() + (m->app ? m->app->cfg.drain_timeout : 30) * 1000.0;
+    double deadline = oak_now_ms() + (m->app ? m->app->cfg.drain_timeout : 30) * 1000.0;
 
     m->stopping = 1;
     oak_info("stopping: draining %d workers", children(m));
@@ -341,7 +335,7 @@ static void shutdown_all(struct master *m, const sigset_t *mask)
             kill(m->slots[i].pid, SIGTERM);
     for (int i = 0; i < m->ndrain; i++)
         kill(m->drain[i].pid, SIGTERM);
-    while (children(m) > 0 && now_ms() < deadline) {
+    while (children(m) > 0 && oak_now_ms() < deadline) {
         wait_ms(100, mask);
         reap(m);
     }

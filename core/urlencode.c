@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-static int hexval(int c)
+int oak_hex_value(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -64,8 +64,8 @@ long oak_url_decode(char *dst, const char *src, size_t len, int plus_space)
 
             if (i + 2 >= len)
                 return -1;
-            hi = hexval((unsigned char)src[i + 1]);
-            lo = hexval((unsigned char)src[i + 2]);
+            hi = oak_hex_value((unsigned char)src[i + 1]);
+            lo = oak_hex_value((unsigned char)src[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi * 16 + lo);

@@ -24,6 +24,9 @@ struct oak_kvlist {
  * malformed escape, an encoded NUL, or invalid UTF-8. */
 long oak_url_decode(char *dst, const char *src, size_t len, int plus_space);
 
+/* Value of one hex digit, or -1. */
+int oak_hex_value(int c);
+
 /* 1 when S[0..len) is well-formed UTF-8 without NUL. */
 int oak_utf8_valid(const char *s, size_t len);
 

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "db.h"
 #include "http.h"
+#include "clock.h"
 #include "log.h"
 #include "plugins.h"
 #include "router.h"
@@ -47,13 +48,6 @@ struct worker {
     size_t body_cap;
 };
 
-static double now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void fail_response(struct oak_req *req, const struct oak_http_fail *f)
 {
@@ -189,7 +183,7 @@ static void handle(struct worker *w, FCGX_Request *fr)
     struct oak_req req;
     struct oak_http_fail fail;
     char gen[33];
-    double t0 = now_ms();
+    double t0 = oak_now_ms();
 
     oak_arena_reset(&w->arena);
     oak_req_reset(&req, &w->arena, &w->resp_headers, &w->resp_body, &w->app->limits);
@@ -238,7 +232,7 @@ send:
     }
     if (w->app->cfg.access_log)
         oak_log(OAK_L_INFO, "access %s %s %d %.2fms %s", req.method ? req.method : "-",
-                req.raw_path ? req.raw_path : "-", req.status, now_ms() - t0, req.id);
+                req.raw_path ? req.raw_path : "-", req.status, oak_now_ms() - t0, req.id);
     oak_req_release(&req);
 }
 

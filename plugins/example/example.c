@@ -83,6 +83,25 @@ static oak_json *greeting_row(oak_stmt *st)
     return o;
 }
 
+/* Answer {"items":[...]} with every row of ST, then finish it. */
+static int respond_rows(oak_req *req, oak_stmt *st)
+{
+    struct oak_error err;
+    oak_json *items = host->json_array(), *body;
+    int rc;
+
+    while ((rc = host->db_step(st, &err)) == OAK_ROW)
+        host->json_append(items, greeting_row(st));
+    host->db_finish(st);
+    if (rc != OAK_DONE) {
+        host->json_decref(items);
+        return rc;
+    }
+    body = host->json_object();
+    host->json_set(body, "items", items);
+    return host->respond_json(req, 200, body);
+}
+
 /* Parse a positive integer id; 0 when malformed. */
 static long long parse_id(const char *s)
 {
@@ -99,7 +118,6 @@ static int example_list(oak_req *req, void *ud)
 {
     struct oak_error err;
     oak_stmt *st;
-    oak_json *items, *body;
     const char *lim = host->req_query(req, "limit");
     long long limit = 20;
     int rc;
@@ -119,17 +137,7 @@ static int example_list(oak_req *req, void *ud)
         return rc;
     }
     host->db_bind_int(st, 1, limit);
-    items = host->json_array();
-    while ((rc = host->db_step(st, &err)) == OAK_ROW)
-        host->json_append(items, greeting_row(st));
-    host->db_finish(st);
-    if (rc != OAK_DONE) {
-        host->json_decref(items);
-        return rc;
-    }
-    body = host->json_object();
-    host->json_set(body, "items", items);
-    return host->respond_json(req, 200, body);
+    return respond_rows(req, st);
 }
 
 static int example_get(oak_req *req, void *ud)
@@ -238,7 +246,6 @@ static int example_moderation(oak_req *req, void *ud)
 {
     struct oak_error err;
     oak_stmt *st;
-    oak_json *items, *body;
     int rc;
 
     (void)ud;
@@ -246,17 +253,7 @@ static int example_moderation(oak_req *req, void *ud)
                           "WHERE oak_in_scope(region) ORDER BY id DESC LIMIT 200", &st, &err);
     if (rc != OAK_OK)
         return rc;
-    items = host->json_array();
-    while ((rc = host->db_step(st, &err)) == OAK_ROW)
-        host->json_append(items, greeting_row(st));
-    host->db_finish(st);
-    if (rc != OAK_DONE) {
-        host->json_decref(items);
-        return rc;
-    }
-    body = host->json_object();
-    host->json_set(body, "items", items);
-    return host->respond_json(req, 200, body);
+    return respond_rows(req, st);
 }
 
 /* Staff: remove a greeting of one's own regions. A greeting outside the
