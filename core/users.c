@@ -173,6 +173,17 @@ static long long user_id(const char *name)
     return id;
 }
 
+/* The id of NAME, or 0 after telling the operator there is no such user. */
+static long long existing_user(const char *name)
+{
+    long long id = user_id(name);
+
+    if (id > 0)
+        return id;
+    fprintf(stderr, "oakseed: no user '%s'\n", name);
+    return 0;
+}
+
 static int valid_username(const char *s)
 {
     size_t n = strlen(s);
@@ -284,13 +295,11 @@ static int cmd_passwd(struct oak_app *app, const char *name, const struct opts *
 {
     char hash[OAK_PASSWORD_HASH_MAX];
     struct oak_error e;
-    long long id = user_id(name);
+    long long id = existing_user(name);
     int rc;
 
-    if (id <= 0) {
-        fprintf(stderr, "oakseed: no user '%s'\n", name);
+    if (!id)
         return 1;
-    }
     if (get_password(app, o, hash) < 0)
         return 1;
     if (oak_db_begin(&e) != OAK_OK)
@@ -311,13 +320,11 @@ static int cmd_passwd(struct oak_app *app, const char *name, const struct opts *
 static int cmd_disable(const char *name, int disable)
 {
     struct oak_error e;
-    long long id = user_id(name);
+    long long id = existing_user(name);
     int rc;
 
-    if (id <= 0) {
-        fprintf(stderr, "oakseed: no user '%s'\n", name);
+    if (!id)
         return 1;
-    }
     if (oak_db_begin(&e) != OAK_OK)
         return 1;
     rc = exec2("UPDATE core_users SET disabled = ?2 WHERE id = ?1", id, NULL, disable);
@@ -360,13 +367,11 @@ static int cmd_list(void)
 static int cmd_grant(const char *name, const struct opts *o, int grant)
 {
     struct oak_error e;
-    long long id = user_id(name);
+    long long id = existing_user(name);
     int rc = OAK_OK;
 
-    if (id <= 0) {
-        fprintf(stderr, "oakseed: no user '%s'\n", name);
+    if (!id)
         return 1;
-    }
     if (!o->nregions && !o->permission && !o->role) {
         fprintf(stderr, "oakseed: give --region, --permission or --role\n");
         return 1;
@@ -408,13 +413,11 @@ static int cmd_totp(struct oak_app *app, const char *name, const struct opts *o)
     unsigned char secret[OAK_TOTP_SECRET_LEN];
     char b32[64];
     struct oak_error e;
-    long long id = user_id(name);
+    long long id = existing_user(name);
     int rc;
 
-    if (id <= 0) {
-        fprintf(stderr, "oakseed: no user '%s'\n", name);
+    if (!id)
         return 1;
-    }
     if (!o->disable && !app->keys) {
         fprintf(stderr, "oakseed: one-time code secrets are stored encrypted: set [keys] file "
                 "(create one with oakseed keygen FILE)\n");

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "keyfile.h"
 #include "password.h"
+#include "pipeline.h"
 #include "tap.h"
 #include "totp.h"
 #include "worker.h"
@@ -23,67 +24,10 @@
 #include <unistd.h>
 
 static struct oak_app *app;
-static struct oak_arena arena;
-static struct oak_buf hdrs, body, out;
-static json_t *last;
-static char last_headers[2048];
-static int over_https;
-
-struct client {
-    char cookie[128];
-    char csrf[64];
-    const char *addr;
-};
 
 static int run(struct client *c, const char *method, const char *uri, const char *payload, int send_csrf)
 {
-    char m[64], u[512], ct[64] = "CONTENT_TYPE=application/json", cl[64], ck[200], cs[120], ra[80];
-    char *env[10];
-    int n = 0, status;
-    struct oak_req req;
-    struct oak_http_fail fail;
-
-    snprintf(m, sizeof m, "REQUEST_METHOD=%s", method);
-    snprintf(u, sizeof u, "REQUEST_URI=%s", uri);
-    env[n++] = m;
-    env[n++] = u;
-    snprintf(ra, sizeof ra, "REMOTE_ADDR=%s", c && c->addr ? c->addr : "127.0.0.1");
-    env[n++] = ra;
-    if (payload) {
-        env[n++] = ct;
-        snprintf(cl, sizeof cl, "CONTENT_LENGTH=%zu", strlen(payload));
-        env[n++] = cl;
-    }
-    if (c && c->cookie[0]) {
-        snprintf(ck, sizeof ck, "HTTP_COOKIE=oak_session=%s", c->cookie);
-        env[n++] = ck;
-    }
-    if (over_https)
-        env[n++] = "HTTPS=on";
-    if (c && send_csrf) {
-        snprintf(cs, sizeof cs, "HTTP_X_CSRF_TOKEN=%s", c->csrf);
-        env[n++] = cs;
-    }
-    env[n] = NULL;
-    oak_arena_reset(&arena);
-    oak_req_reset(&req, &arena, &hdrs, &body, &app->limits);
-    memset(&fail, 0, sizeof fail);
-    if (oak_req_parse_params(&req, env, "0123456789abcdef0123456789abcdef", &fail) < 0 ||
-        (payload && oak_req_set_body(&req, payload, strlen(payload), &fail) < 0))
-        oak_resp_error(&req, fail.status, fail.code, fail.message);
-    else
-        oak_dispatch(app, &req);
-    status = req.status;
-    json_decref(last);
-    last = body.len ? json_loads(body.data, 0, NULL) : NULL;
-    snprintf(last_headers, sizeof last_headers, "%s", hdrs.data ? hdrs.data : "");
-    oak_req_release(&req);
-    return status;
-}
-
-static const char *code_of(void)
-{
-    return json_string_value(json_object_get(json_object_get(last, "error"), "code"));
+    return pipeline_run(app, c, method, uri, payload ? "application/json" : NULL, payload, send_csrf);
 }
 
 static int login(struct client *c, const char *user, const char *pw)
@@ -167,7 +111,6 @@ int main(void)
     db = oak_db_open(&o, err, sizeof err);
     oak_db_use(db);
     oak_auth_register_sql(oak_db_sqlite(db));
-    oak_arena_init(&arena, 4096);
 
     add_user("yn", "regional_admin", yunnan, 1);
     add_user("bs", "regional_admin", baoshan, 1);
@@ -354,10 +297,9 @@ int main(void)
     {
         struct client h = { .addr = "10.4.0.1" };
 
-        over_https = 1;
+        h.https = 1;
         is_int(login(&h, "nat", "Correct-Horse-9"), 200, "login over https");
         ok(strstr(last_headers, "; Secure") != NULL, "cookie Secure over https");
-        over_https = 0;
     }
     /* TOTP required for admins when configured */
     {
@@ -378,11 +320,7 @@ int main(void)
     is_int(run(NULL, "GET", "/api/regions?parent=999999", NULL, 0), 400, "unknown parent 400");
 
     oak_db_close(db);
-    oak_arena_free(&arena);
-    oak_buf_free(&hdrs);
-    oak_buf_free(&body);
-    oak_buf_free(&out);
-    json_decref(last);
+    pipeline_free();
     oak_app_destroy(app);
     snprintf(path, sizeof path, "rm -rf %s", dir);
     ok(system(path) == 0, "temp dir removed");

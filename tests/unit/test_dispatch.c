@@ -8,6 +8,7 @@
 #include "db.h"
 #include "http.h"
 #include "plugins.h"
+#include "pipeline.h"
 #include "tap.h"
 #include "worker.h"
 
@@ -15,54 +16,15 @@
 #include <unistd.h>
 
 static struct oak_app *app;
-static struct oak_arena arena;
-static struct oak_buf hdrs, body, out;
-static json_t *last;
-static char last_headers[1024];
 
-/* Run one request; returns the status. The JSON body is kept in `last`. */
 static int run(const char *method, const char *uri, const char *ctype, const char *payload)
 {
-    char m[64], u[512], ct[128], cl[64];
-    char *env[8];
-    int n = 0, status;
-    struct oak_req req;
-    struct oak_http_fail fail;
-
-    snprintf(m, sizeof m, "REQUEST_METHOD=%s", method);
-    snprintf(u, sizeof u, "REQUEST_URI=%s", uri);
-    env[n++] = m;
-    env[n++] = u;
-    if (ctype) {
-        snprintf(ct, sizeof ct, "CONTENT_TYPE=%s", ctype);
-        env[n++] = ct;
-    }
-    if (payload) {
-        snprintf(cl, sizeof cl, "CONTENT_LENGTH=%zu", strlen(payload));
-        env[n++] = cl;
-    }
-    env[n] = NULL;
-    oak_arena_reset(&arena);
-    oak_req_reset(&req, &arena, &hdrs, &body, &app->limits);
-    memset(&fail, 0, sizeof fail);
-    if (oak_req_parse_params(&req, env, "0123456789abcdef0123456789abcdef", &fail) < 0 ||
-        (payload && oak_req_set_body(&req, payload, strlen(payload), &fail) < 0)) {
-        oak_resp_error(&req, fail.status, fail.code, fail.message);
-    } else {
-        oak_dispatch(app, &req);
-    }
-    status = req.status;
-    json_decref(last);
-    last = body.len ? json_loads(body.data, 0, NULL) : NULL;
-    snprintf(last_headers, sizeof last_headers, "%s", hdrs.data ? hdrs.data : "");
-    oak_resp_serialize(&req, &out);
-    oak_req_release(&req);
-    return status;
+    return pipeline_run(app, NULL, method, uri, ctype, payload, 0);
 }
 
 static const char *err_code(void)
 {
-    return json_string_value(json_object_get(json_object_get(last, "error"), "code"));
+    return code_of();
 }
 
 int main(void)
@@ -103,7 +65,6 @@ int main(void)
     o.busy_timeout = 1000;
     db = oak_db_open(&o, err, sizeof err);
     oak_db_use(db);
-    oak_arena_init(&arena, 4096);
 
     is_int(run("GET", "/api/health", NULL, NULL), 200, "health 200");
     is_str(json_string_value(json_object_get(last, "status")), "ok", "health status ok");
@@ -137,7 +98,7 @@ int main(void)
     is_int(run("GET", "/api/example/greetings/999", NULL, NULL), 404, "missing id 404");
     is_int(run("GET", "/api/example/greetings/abc", NULL, NULL), 404, "non-numeric id 404");
     is_int(run("HEAD", "/api/example/greetings/1", NULL, NULL), 200, "HEAD on a GET route");
-    ok(strstr(out.data, "Content-Length: ") && strstr(out.data, "\r\n\r\n")[4] == '\0',
+    ok(strstr(pl_out.data, "Content-Length: ") && strstr(pl_out.data, "\r\n\r\n")[4] == '\0',
        "HEAD response has headers but no body");
 
     is_int(run("GET", "/api/nothing/here", NULL, NULL), 404, "unknown path 404");
@@ -167,11 +128,7 @@ int main(void)
     }
 
     oak_db_close(db);
-    oak_arena_free(&arena);
-    oak_buf_free(&hdrs);
-    oak_buf_free(&body);
-    oak_buf_free(&out);
-    json_decref(last);
+    pipeline_free();
     oak_app_destroy(app);
     snprintf(path, sizeof path, "rm -rf %s", dir);
     ok(system(path) == 0, "temp dir removed");
