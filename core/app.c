@@ -7,6 +7,7 @@
 #include "keyfile.h"
 #include "log.h"
 #include "plugins.h"
+#include "scripts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ static int add_plugin(struct oak_app *app, struct oak_plugin_ctx *p)
 }
 
 struct oak_app *oak_app_current;
+const struct oak_scripts *oak_scripts_previous;
 
 struct oak_app *oak_app_create(const struct oak_cli *cli, int flags, char *err, size_t errlen)
 {
@@ -108,6 +110,18 @@ struct oak_app *oak_app_create(const struct oak_cli *cli, int flags, char *err, 
         }
     }
 
+    if (app->cfg.scripts_dir && !(flags & OAK_APP_NO_PLUGINS)) {
+        int failed = 0;
+
+        app->scripts = oak_scripts_read(app->cfg.scripts_dir, oak_scripts_previous, &failed);
+        if (!app->scripts) {
+            snprintf(err, errlen, "lua: out of memory reading scripts");
+            goto fail;
+        }
+        if (failed)
+            oak_warn("lua: %d script%s did not compile (see above)", failed, failed == 1 ? "" : "s");
+    }
+
     if (flags & OAK_APP_MIGRATE) {
         int applied;
 
@@ -154,6 +168,7 @@ void oak_app_destroy(struct oak_app *app)
     free(app->plugins);
     oak_router_free(&app->router);
     oak_keyring_free(app->keys);
+    oak_scripts_free(app->scripts);
     for (int i = 0; i < app->nenc_columns; i++) {
         free(app->enc_columns[i].table);
         free(app->enc_columns[i].column);

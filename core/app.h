@@ -27,6 +27,7 @@ struct oak_app {
     int nplugins;
     struct oak_keyring *keys;          /* NULL without [keys] file */
     struct oak_enc_column *enc_columns; /* declared encrypted columns */
+    struct oak_scripts *scripts;       /* regional rule scripts, NULL without [lua] scripts */
     int nenc_columns;
 };
 
@@ -43,6 +44,10 @@ int oak_app_add_enc_column(struct oak_app *app, const char *table, const char *c
 /* The app whose keys the host table's crypto entries use (the newest one
  * created in this process). */
 extern struct oak_app *oak_app_current;
+
+/* Scripts of the generation being replaced: a script that no longer
+ * compiles keeps this version (set by the master around a reload). */
+extern const struct oak_scripts *oak_scripts_previous;
 
 enum oak_app_flags {
     OAK_APP_MIGRATE = 1,         /* open the database and apply migrations */

@@ -53,6 +53,10 @@ static const struct key_def keys[] = {
     { "auth",     "lockout",        K_INT,   F(lockout), 1, 86400 },
     { "auth",     "totp_admins",    K_BOOL,  F(totp_admins), 0, 0 },
     { "auth",     "scrypt_log_n",   K_INT,   F(scrypt_log_n), 10, 22 },
+    { "lua",      "scripts",        K_PATH,  F(scripts_dir), 0, 0 },
+    { "lua",      "memory",         K_SIZE,  F(lua_memory), 1L << 20, 1L << 30 },
+    { "lua",      "instructions",   K_INT,   F(lua_instructions), 1000, 1000000000 },
+    { "lua",      "timeout_ms",     K_INT,   F(lua_timeout_ms), 10, 60000 },
     { "keys",     "file",           K_PATH,  F(key_file), 0, 0 },
     { "plugins",  "dir",            K_PATH,  F(plugin_dir), 0, 0 },
     { "plugins",  "load",           K_LIST,  F(plugins), 0, 0 },
@@ -92,6 +96,9 @@ void oak_config_defaults(struct oak_config *cfg)
     cfg->max_failures_address = 50;
     cfg->lockout = 900;
     cfg->scrypt_log_n = 17;
+    cfg->lua_memory = 16L << 20;
+    cfg->lua_instructions = 1000000;
+    cfg->lua_timeout_ms = 2000;
 }
 
 long oak_parse_size(const char *s)
@@ -552,6 +559,7 @@ int oak_config_copy(struct oak_config *dst, const struct oak_config *src)
     bad |= dup_field(&dst->db_path, src->db_path);
     bad |= dup_field(&dst->plugin_dir, src->plugin_dir);
     bad |= dup_field(&dst->key_file, src->key_file);
+    bad |= dup_field(&dst->scripts_dir, src->scripts_dir);
     dst->plugins = NULL;
     dst->nplugins = 0;
     dst->extra = NULL;
@@ -584,6 +592,7 @@ void oak_config_free(struct oak_config *cfg)
     free(cfg->db_path);
     free(cfg->plugin_dir);
     free(cfg->key_file);
+    free(cfg->scripts_dir);
     free_list(cfg);
     for (int i = 0; i < cfg->nextra; i++) {
         free(cfg->extra[i].section);

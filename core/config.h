@@ -48,6 +48,11 @@ struct oak_config {
     int lockout;                /* seconds an account/address stays locked */
     int totp_admins;            /* require TOTP for admin roles */
     int scrypt_log_n;           /* scrypt N = 2^scrypt_log_n */
+    /* [lua] */
+    char *scripts_dir;          /* regional rule scripts; NULL: none */
+    long lua_memory;            /* bytes per worker Lua state */
+    int lua_instructions;       /* VM instructions per hook call */
+    int lua_timeout_ms;         /* wall clock per hook call before the watchdog */
     /* [keys] */
     char *key_file;
     /* [plugins] */

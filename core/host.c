@@ -15,6 +15,7 @@
 #include "log.h"
 #include "plugins.h"
 #include "regions.h"
+#include "scripts.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -405,6 +406,24 @@ static int h_encrypted_column(oak_plugin_ctx *ctx, const char *table, const char
     return OAK_OK;
 }
 
+static int h_hook_run(oak_req *r, const char *hook, int region, const oak_json *record,
+                      oak_json **answer)
+{
+    char err[512];
+    json_t *a = NULL;
+
+    if (answer)
+        *answer = NULL;
+    if (!hook || !answer)
+        return OAK_EINVAL;
+    if (oak_hook_call(REQ(r)->app, hook, region, (json_t *)record, &a, err, sizeof err) < 0) {
+        oak_error("lua: %s (hook %s, region %06d, request %s)", err, hook, region, REQ(r)->id);
+        return OAK_ESCRIPT;
+    }
+    *answer = OJ(a);
+    return OAK_OK;
+}
+
 const struct oak_host oak_host_table = {
     .abi_major = OAK_ABI_MAJOR,
     .abi_minor = OAK_ABI_MINOR,
@@ -489,4 +508,5 @@ const struct oak_host oak_host_table = {
     .field_free = oak_field_free,
     .blind_index = h_blind_index,
     .encrypted_column = h_encrypted_column,
+    .hook_run = h_hook_run,
 };

@@ -6,6 +6,7 @@
 #include "audit.h"
 #include "db.h"
 #include "keys_cli.h"
+#include "lua_cli.h"
 #include "log.h"
 #include "plugins.h"
 #include "server.h"
@@ -33,6 +34,9 @@ static void usage(FILE *f)
         "  user SUBCOMMAND     staff accounts: add, passwd, disable, enable, list,\n"
         "                      grant, revoke, totp (oakseed user for details)\n"
         "  audit verify        check the audit log's hash chain\n"
+        "  lua check DIR       compile and lint regional rule scripts\n"
+        "  lua test DIR        run a region's *_test.lua cases offline\n"
+        "  lua which HOOK CODE which script answers HOOK for region CODE\n"
         "  keygen FILE         write a new key file (mode 0600)\n"
         "  keys rotate         add a data key and re-encrypt in resumable batches\n"
         "                      [--resume] [--batch N] [--max-batches N]\n"
@@ -275,7 +279,8 @@ int main(int argc, char **argv)
         printf("oakseed %s (plugin ABI %d.%d)\n", PACKAGE_VERSION, OAK_ABI_MAJOR, OAK_ABI_MINOR);
         return 0;
     }
-    int passthrough = !strcmp(cmd, "user") || !strcmp(cmd, "audit") || !strcmp(cmd, "keys");
+    int passthrough = !strcmp(cmd, "user") || !strcmp(cmd, "audit") || !strcmp(cmd, "keys") ||
+                      !strcmp(cmd, "lua");
 
     if (!strcmp(cmd, "keygen")) {
         if (argc != 3) {
@@ -295,6 +300,18 @@ int main(int argc, char **argv)
             return 2;
         }
         rc = oak_server_run(&cli);
+        goto out;
+    }
+    if (!strcmp(cmd, "lua")) {
+        char err2[1024];
+        struct oak_app *lapp = oak_app_create(&cli, flags, err2, sizeof err2);
+
+        if (!lapp) {
+            fprintf(stderr, "oakseed: %s\n", err2);
+            goto out;
+        }
+        rc = oak_lua_cli(lapp, nargs, args);
+        oak_app_destroy(lapp);
         goto out;
     }
     if (!strcmp(cmd, "user") || !strcmp(cmd, "audit") || !strcmp(cmd, "keys")) {

@@ -121,6 +121,27 @@ static int check_descriptor(const struct oak_plugin *d, const char *name, char *
                      "newer ABI than it declares", name, i);
             return -1;
         }
+    for (const struct oak_hook_point *h = d->hooks; h && h->name; h++) {
+        size_t n = strlen(name);
+
+        if (strncmp(h->name, name, n) != 0 || h->name[n] != '.') {
+            snprintf(err, errlen, "plugin '%s': hook '%s' must be named %s.*", name, h->name, name);
+            return -1;
+        }
+        for (const char *a = h->actions ? h->actions : ""; *a;) {
+            size_t len = strcspn(a, " ");
+
+            if (len && !((len == 14 && !strncmp(a, "require_review", 14)) ||
+                         (len == 6 && !strncmp(a, "assign", 6)) || (len == 6 && !strncmp(a, "notify", 6)))) {
+                snprintf(err, errlen, "plugin '%s': hook '%s' offers unknown action '%.*s'", name,
+                         h->name, (int)len, a);
+                return -1;
+            }
+            a += len;
+            while (*a == ' ')
+                a++;
+        }
+    }
     for (const struct oak_permission *p = d->permissions; p && p->name; p++) {
         size_t n = strlen(name);
 

@@ -7,6 +7,7 @@
 #include "server.h"
 #include "clock.h"
 #include "log.h"
+#include "scripts.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -255,8 +256,16 @@ static void reload(struct master *m)
         oak_error("reload failed; the running configuration stays in service");
         return;
     }
+    /* keep the running scripts for any that no longer compile */
+    struct oak_scripts *old_scripts = m->app ? m->app->scripts : NULL;
+
+    if (m->app)
+        m->app->scripts = NULL;
     oak_app_destroy(m->app);
+    oak_scripts_previous = old_scripts;
     m->app = oak_app_create(m->cli, OAK_APP_MIGRATE, err, sizeof err);
+    oak_scripts_previous = NULL;
+    oak_scripts_free(old_scripts);
     if (!m->app) {
         oak_error("reload: %s; running workers keep serving, send SIGHUP again", err);
         return;

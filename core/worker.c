@@ -135,6 +135,9 @@ void oak_dispatch(struct oak_app *app, struct oak_req *req)
                   rt->owner_name, rt->method, rt->pattern);
         oak_db_rollback();
         oak_resp_error(req, 500, "internal_error", "服务器内部错误 (internal error)");
+    } else if (rc == OAK_ESCRIPT) {
+        oak_resp_error(req, 500, "script_error",
+                       "地区规则执行失败，请联系管理员 (a regional rule failed; the log has details)");
     } else if (rc == OAK_EPERM) {
         oak_resp_error(req, 403, "forbidden", "没有权限 (permission denied)");
     } else if (rc == OAK_EAUTH) {

@@ -8,6 +8,10 @@
  *   POST   /api/example/greetings          add one (JSON or form body)
  *   GET    /api/example/moderation         staff: greetings of my regions
  *   DELETE /api/example/greetings/:id      staff: remove one of my regions
+ *   POST   /api/example/greetings/:id/publish  staff: publish one held for review
+ *
+ * A new greeting goes through the hook example.validate, so each region's
+ * Lua rules can refuse it, reword it or hold it for review.
  *
  * It shows the whole plugin shape: one exported entry symbol, a static
  * const descriptor, migrations, a declared permission and config key,
@@ -37,12 +41,23 @@ static const struct oak_migration example_migrations[] = {
     { 3, "region of a greeting",
       "ALTER TABLE example_greetings ADD COLUMN region INTEGER NOT NULL DEFAULT 0;"
       "CREATE INDEX example_greetings_region ON example_greetings(region);" },
+    { 4, "greetings held for review",
+      "ALTER TABLE example_greetings ADD COLUMN review INTEGER NOT NULL DEFAULT 0;" },
     { 0, NULL, NULL }
 };
 
 static const struct oak_permission example_permissions[] = {
     { "example.moderate", "see and remove the greetings of one's regions", "regional_admin volunteer_manager" },
     { NULL, NULL, NULL }
+};
+
+/* Regional rules may check a new greeting, reword its message, and hold it
+ * for a moderator: scripts/<region>/example.validate.lua */
+static const struct oak_hook_point example_hooks[] = {
+    { "example.validate",
+      "a new greeting: name, message, name_length, message_length, region (six digits or nil)",
+      "message", "require_review notify" },
+    { NULL, NULL, NULL, NULL }
 };
 
 static const struct oak_config_key example_config[] = {
@@ -60,11 +75,14 @@ static size_t utf8_chars(const char *s)
     return n;
 }
 
-/* Columns: id, name, message, created_at, region. */
-static oak_json *greeting_row(oak_stmt *st)
+/* Columns: id, name, message, created_at, region[, review]. */
+static oak_json *greeting_row(oak_stmt *st, int with_status)
 {
     oak_json *o = host->json_object();
     int region = (int)host->db_column_int(st, 4);
+
+    if (with_status)
+        host->json_set(o, "status", host->json_string(host->db_column_int(st, 5) ? "pending_review" : "published"));
 
     host->json_set(o, "id", host->json_integer(host->db_column_int(st, 0)));
     host->json_set(o, "name", host->json_string(host->db_column_text(st, 1)));
@@ -84,14 +102,14 @@ static oak_json *greeting_row(oak_stmt *st)
 }
 
 /* Answer {"items":[...]} with every row of ST, then finish it. */
-static int respond_rows(oak_req *req, oak_stmt *st)
+static int respond_rows(oak_req *req, oak_stmt *st, int with_status)
 {
     struct oak_error err;
     oak_json *items = host->json_array(), *body;
     int rc;
 
     while ((rc = host->db_step(st, &err)) == OAK_ROW)
-        host->json_append(items, greeting_row(st));
+        host->json_append(items, greeting_row(st, with_status));
     host->db_finish(st);
     if (rc != OAK_DONE) {
         host->json_decref(items);
@@ -131,13 +149,13 @@ static int example_list(oak_req *req, void *ud)
         }
     }
     rc = host->db_prepare("SELECT id, name, message, created_at, region FROM example_greetings "
-                          "ORDER BY id DESC LIMIT ?1", &st, &err);
+                          "WHERE review = 0 ORDER BY id DESC LIMIT ?1", &st, &err);
     if (rc != OAK_OK) {
         host->log(NULL, OAK_LOG_ERROR, "example: list: %s", err.message);
         return rc;
     }
     host->db_bind_int(st, 1, limit);
-    return respond_rows(req, st);
+    return respond_rows(req, st, 0);
 }
 
 static int example_get(oak_req *req, void *ud)
@@ -151,13 +169,13 @@ static int example_get(oak_req *req, void *ud)
     if (!id)
         return host->error(req, 404, "not_found", "未找到该留言 (greeting not found)");
     rc = host->db_prepare("SELECT id, name, message, created_at, region FROM example_greetings "
-                          "WHERE id = ?1", &st, &err);
+                          "WHERE id = ?1 AND review = 0", &st, &err);
     if (rc != OAK_OK)
         return rc;
     host->db_bind_int(st, 1, id);
     rc = host->db_step(st, &err);
     if (rc == OAK_ROW) {
-        oak_json *g = greeting_row(st);
+        oak_json *g = greeting_row(st, 0);
 
         host->db_finish(st);
         return host->respond_json(req, 200, g);
@@ -192,8 +210,9 @@ static int example_create(oak_req *req, void *ud)
 {
     struct oak_error err;
     oak_stmt *st;
-    const char *name, *message, *region_txt;
-    int bad_name, bad_msg, bad_region, rc, region = 0;
+    const char *name, *message, *region_txt, *changed;
+    int bad_name, bad_msg, bad_region, rc, region = 0, review = 0;
+    oak_json *record, *answer = NULL;
     char limit_msg[160];
 
     (void)ud;
@@ -220,21 +239,62 @@ static int example_create(oak_req *req, void *ud)
         (region_txt && *region_txt && !region))
         return host->error(req, 422, "validation_failed", "请检查填写的内容 (please check the fields)");
 
-    rc = host->db_prepare("INSERT INTO example_greetings(name, message, region) VALUES (?1, ?2, ?3) "
+    /* the region's rules see derived facts and the text, nothing else */
+    record = host->json_object();
+    host->json_set(record, "name", host->json_string(name));
+    host->json_set(record, "message", host->json_string(message));
+    host->json_set(record, "name_length", host->json_integer((long long)utf8_chars(name)));
+    host->json_set(record, "message_length", host->json_integer((long long)utf8_chars(message)));
+    if (region) {
+        char code[8];
+
+        snprintf(code, sizeof code, "%06d", region);
+        host->json_set(record, "region", host->json_string(code));
+    }
+    rc = host->hook_run(req, "example.validate", region, record, &answer);
+    host->json_decref(record);
+    if (rc != OAK_OK)
+        return rc;
+    if (host->json_type(host->json_get(answer, "accept")) != OAK_JSON_TRUE) {
+        const char *key;
+        oak_json *msg;
+
+        for (void *it = host->json_next(host->json_get(answer, "errors"), NULL, &key, &msg); it;
+             it = host->json_next(host->json_get(answer, "errors"), it, &key, &msg))
+            host->error_field(req, key, host->json_str(msg));
+        host->json_decref(answer);
+        return host->error(req, 422, "validation_failed", "请检查填写的内容 (please check the fields)");
+    }
+    changed = host->json_str(host->json_get(host->json_get(answer, "changes"), "message"));
+    if (changed)
+        message = host->req_strdup(req, changed);
+    for (size_t i = 0; i < host->json_size(host->json_get(answer, "actions")); i++) {
+        const char *type = host->json_str(host->json_get(host->json_at(host->json_get(answer, "actions"), i), "type"));
+
+        if (type && strcmp(type, "require_review") == 0)
+            review = 1;
+        else if (type && strcmp(type, "notify") == 0)
+            host->log(NULL, OAK_LOG_INFO, "example: a regional rule asks to notify moderators of a new greeting");
+    }
+    host->json_decref(answer);
+
+    rc = host->db_prepare("INSERT INTO example_greetings(name, message, region, review) VALUES (?1, ?2, ?3, ?4) "
                           "RETURNING id, name, message, created_at, region", &st, &err);
     if (rc != OAK_OK)
         return rc;
     host->db_bind_text(st, 1, name, -1);
     host->db_bind_text(st, 2, message, -1);
     host->db_bind_int(st, 3, region);
+    host->db_bind_int(st, 4, review);
     rc = host->db_step(st, &err);
     if (rc == OAK_ROW) {
-        oak_json *g = greeting_row(st);
+        oak_json *g = greeting_row(st, 0);
         char loc[64];
 
         host->db_finish(st);
         snprintf(loc, sizeof loc, "/api/example/greetings/%lld", host->json_int(host->json_get(g, "id")));
         host->set_header(req, "Location", loc);
+        host->json_set(g, "status", host->json_string(review ? "pending_review" : "published"));
         return host->respond_json(req, 201, g);
     }
     host->db_finish(st);
@@ -249,11 +309,11 @@ static int example_moderation(oak_req *req, void *ud)
     int rc;
 
     (void)ud;
-    rc = host->db_prepare("SELECT id, name, message, created_at, region FROM example_greetings "
+    rc = host->db_prepare("SELECT id, name, message, created_at, region, review FROM example_greetings "
                           "WHERE oak_in_scope(region) ORDER BY id DESC LIMIT 200", &st, &err);
     if (rc != OAK_OK)
         return rc;
-    return respond_rows(req, st);
+    return respond_rows(req, st, 1);
 }
 
 /* Staff: remove a greeting of one's own regions. A greeting outside the
@@ -301,6 +361,47 @@ static int example_delete(oak_req *req, void *ud)
     return host->respond(req, 204, "application/json; charset=utf-8", "", 0);
 }
 
+/* Staff: publish a greeting a regional rule held for review. */
+static int example_publish(oak_req *req, void *ud)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    long long id = parse_id(host->req_param(req, "id"));
+    int rc, region;
+    char idtxt[24];
+
+    (void)ud;
+    rc = host->db_prepare("SELECT region FROM example_greetings WHERE id = ?1", &st, &err);
+    if (rc != OAK_OK)
+        return rc;
+    host->db_bind_int(st, 1, id);
+    rc = host->db_step(st, &err);
+    region = rc == OAK_ROW ? (int)host->db_column_int(st, 0) : 0;
+    host->db_finish(st);
+    if (rc == OAK_DONE || (rc == OAK_ROW && host->authorize(req, "example.moderate", region) != OAK_OK))
+        return host->error(req, 404, "not_found", "未找到该留言 (greeting not found)");
+    if (rc != OAK_ROW)
+        return rc;
+    if ((rc = host->db_begin(&err)) != OAK_OK)
+        return rc;
+    rc = host->db_prepare("UPDATE example_greetings SET review = 0 WHERE id = ?1", &st, &err);
+    if (rc == OAK_OK) {
+        host->db_bind_int(st, 1, id);
+        rc = host->db_step(st, &err);
+        host->db_finish(st);
+    }
+    snprintf(idtxt, sizeof idtxt, "%lld", id);
+    if (rc == OAK_DONE)
+        rc = host->audit(req, "example.publish", "greeting", idtxt, region, NULL);
+    if (rc != OAK_OK) {
+        host->db_rollback();
+        return rc;
+    }
+    if ((rc = host->db_commit(&err)) != OAK_OK)
+        return rc;
+    return host->respond(req, 204, "application/json; charset=utf-8", "", 0);
+}
+
 static int example_init(oak_plugin_ctx *ctx, const struct oak_host *h, struct oak_error *err)
 {
     const char *v;
@@ -320,7 +421,9 @@ static int example_init(oak_plugin_ctx *ctx, const struct oak_host *h, struct oa
         h->route(ctx, "GET", "/api/example/moderation", "example.moderate",
                  example_moderation, NULL, err) ||
         h->route(ctx, "DELETE", "/api/example/greetings/:id", "example.moderate",
-                 example_delete, NULL, err))
+                 example_delete, NULL, err) ||
+        h->route(ctx, "POST", "/api/example/greetings/:id/publish", "example.moderate",
+                 example_publish, NULL, err))
         return err->code ? err->code : OAK_ERROR;
     h->log(ctx, OAK_LOG_DEBUG, "ready, max_length=%ld", max_length);
     return OAK_OK;
@@ -336,6 +439,7 @@ static const struct oak_plugin example_plugin = {
     .migrations = example_migrations,
     .permissions = example_permissions,
     .config_keys = example_config,
+    .hooks = example_hooks,
 };
 
 OAK_PLUGIN_EXPORT(example_plugin)

@@ -115,7 +115,7 @@ ok "greetings created in 朝阳区, 曲靖市, 隆阳区" test -n "$g_bj" -a -n 
 
 # the staff routes that exist; each one is checked below
 staff_routes=$("$OAKSEED" routes -c "$oak_conf" | awk 'NR > 1 && $4 != "public" { print $1 " " $2 }' | sort | tr '\n' ';')
-is "$staff_routes" "DELETE /api/example/greetings/:id;GET /api/auth/me;GET /api/example/moderation;POST /api/auth/logout;" \
+is "$staff_routes" "DELETE /api/example/greetings/:id;GET /api/auth/me;GET /api/example/moderation;POST /api/auth/logout;POST /api/example/greetings/:id/publish;" \
     "every staff route is covered by this test"
 
 # GET /api/auth/me: only one's own account
@@ -136,6 +136,17 @@ unlike "$(body)" "\"id\":$g_bs," "北京 admin does not see 云南"
 as clerk GET /api/example/moderation
 is "$R_status" 403 "staff role without example.moderate: 403"
 is "$(ecode)" forbidden "forbidden envelope"
+# POST /api/example/greetings/:id/publish
+as yn POST "/api/example/greetings/$g_bj/publish"
+is "$R_status" 404 "云南 admin cannot publish the 北京 greeting (404)"
+as bs POST "/api/example/greetings/$g_qj/publish"
+is "$R_status" 404 "保山 admin cannot publish the 曲靖 greeting"
+as clerk POST "/api/example/greetings/$g_bs/publish"
+is "$R_status" 403 "staff role without example.moderate cannot publish (403)"
+as bs POST "/api/example/greetings/$g_bs/publish"
+is "$R_status" 204 "保山 admin publishes the 隆阳区 greeting"
+is "$(sql "$oak_db" "SELECT actor || ' ' || region FROM core_audit WHERE action='example.publish'")" "bs 530502" \
+    "the one publish is audited with actor and region"
 # DELETE /api/example/greetings/:id
 as yn DELETE "/api/example/greetings/$g_bj"
 is "$R_status" 404 "云南 admin cannot delete the 北京 greeting (404, existence not revealed)"

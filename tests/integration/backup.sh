@@ -40,7 +40,7 @@ is "$(sql "$backup" 'PRAGMA integrity_check')" ok "backup passes integrity_check
 is "$(sql "$backup" 'PRAGMA journal_mode')" delete "backup is a self-contained file (journal_mode delete)"
 ok "backup has no -wal file beside it" test ! -e "$backup-wal"
 is "$(ids "$backup")" "1:甲 2:乙 3:丙" "backup holds the three greetings"
-is "$(sql "$backup" 'SELECT count(*) FROM oak_migrations')" 4 "backup holds the migration records"
+is "$(sql "$backup" 'SELECT count(*) FROM oak_migrations')" 5 "backup holds the migration records"
 
 # ---- more data after the backup ------------------------------------------------------------
 d=$(add '丁' '备份之后')

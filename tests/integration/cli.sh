@@ -12,9 +12,9 @@ oak_plugins example badabi failinit lateroute
 # ---- version / usage -----------------------------------------------------------
 run "$OAKSEED" version
 is "$rc" 0 "version exits 0"
-like "$out" '^oakseed [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\.1\)$' "version prints the version and ABI 1.1"
+like "$out" '^oakseed [0-9]+\.[0-9]+\.[0-9]+ \(plugin ABI 1\.2\)$' "version prints the version and ABI 1.2"
 run "$OAKSEED" --version
-like "$out" '^oakseed .*\(plugin ABI 1\.1\)$' "--version too"
+like "$out" '^oakseed .*\(plugin ABI 1\.2\)$' "--version too"
 run "$OAKSEED" help
 is "$rc" 0 "help exits 0"
 like "$out" '^  check-config' "help lists the commands"
@@ -41,10 +41,11 @@ for r in "GET /api/health core public" \
          "GET /api/example/greetings example public" \
          "GET /api/example/greetings/:id example public" \
          "POST /api/example/greetings example public" \
-         "DELETE /api/example/greetings/:id example example.moderate"; do
+         "DELETE /api/example/greetings/:id example example.moderate" \
+         "POST /api/example/greetings/:id/publish example example.moderate"; do
     like "$routes" "^$r\$" "routes: $r"
 done
-is "$(printf '%s\n' "$routes" | wc -l | tr -d ' ')" 11 "routes: exactly 11 routes"
+is "$(printf '%s\n' "$routes" | wc -l | tr -d ' ')" 12 "routes: exactly 12 routes"
 
 oak_config "example, lateroute" "" "$oak_tmp/late.conf"
 run "$OAKSEED" routes -c "$oak_tmp/late.conf"
@@ -54,7 +55,7 @@ unlike "$out" 'nullperm|/unknown' "routes refused at init (no or unknown permiss
 # ---- check-config ------------------------------------------------------------------------
 run "$OAKSEED" check-config -c "$oak_conf"
 is "$rc" 0 "check-config on a good config exits 0"
-is "$out" "configuration OK: 1 plugins, 11 routes" "check-config reports plugins and routes"
+is "$out" "configuration OK: 1 plugins, 12 routes" "check-config reports plugins and routes"
 run sh -c "cd '$oak_tmp/run' && '$OAKSEED' check-config -c ../oakseed.conf"
 is "$rc" 0 "relative paths resolve against the config file's directory, not the cwd"
 
@@ -124,7 +125,7 @@ like "$err" "missing.conf: No such file or directory" "missing config file: mess
 oak_config "example, badabi" "" "$oak_tmp/badabi.conf"
 run "$OAKSEED" check-config -c "$oak_tmp/badabi.conf"
 isnt "$rc" 0 "a plugin built for another ABI is refused"
-like "$err" "plugin 'badabi': not binary compatible: built for ABI 2\\.0, this oakseed provides ABI 1\\.1" \
+like "$err" "plugin 'badabi': not binary compatible: built for ABI 2\\.0, this oakseed provides ABI 1\\.2" \
     "the refusal names both ABI versions"
 
 oak_config "example, failinit" "" "$oak_tmp/failinit.conf"
@@ -156,13 +157,13 @@ rm -f "$oak_db"
 run "$OAKSEED" migrate -c "$oak_conf"
 is "$rc" 0 "migrate on a fresh database exits 0"
 like "$out" "database $oak_db is up to date" "migrate says the database is up to date"
-like "$err" 'applied 4 migrations' "migrate reports 4 applied migrations (core 1, example 3)"
+like "$err" 'applied 5 migrations' "migrate reports 5 applied migrations (core 1, example 4)"
 is "$(sql "$oak_db" "SELECT name FROM sqlite_schema WHERE type='table' AND name='example_greetings'")" \
     example_greetings "example_greetings table created"
 is "$(sql "$oak_db" "SELECT name FROM sqlite_schema WHERE type='index' AND name='example_greetings_created'")" \
     example_greetings_created "example_greetings_created index created"
 is "$(sql "$oak_db" "SELECT plugin || ':' || version || ':' || name FROM oak_migrations ORDER BY plugin, version" | tr '\n' ' ')" \
-    "core:1:accounts, sessions, throttle, audit example:1:create greetings example:2:index by time example:3:region of a greeting " \
+    "core:1:accounts, sessions, throttle, audit example:1:create greetings example:2:index by time example:3:region of a greeting example:4:greetings held for review " \
     "oak_migrations records every step"
 like "$(sql "$oak_db" "SELECT checksum FROM oak_migrations WHERE plugin='example' AND version=1")" \
     '^[0-9a-f]{64}$' "each step has a SHA-256 checksum"
@@ -172,7 +173,7 @@ sql "$oak_db" "INSERT INTO example_greetings(name, message) VALUES ('keep', 'me'
 run "$OAKSEED" migrate -c "$oak_conf"
 is "$rc" 0 "migrate again exits 0 (idempotent)"
 unlike "$err" 'applied' "nothing applied the second time"
-is "$(sql "$oak_db" "SELECT count(*) FROM oak_migrations")" 4 "still 4 recorded steps"
+is "$(sql "$oak_db" "SELECT count(*) FROM oak_migrations")" 5 "still 5 recorded steps"
 is "$(sql "$oak_db" "SELECT name FROM example_greetings")" keep "data untouched"
 
 good_sum=$(sql "$oak_db" "SELECT checksum FROM oak_migrations WHERE plugin='example' AND version=1")

@@ -26,7 +26,7 @@ ok "health: generated X-Request-Id is 32 hex digits" is_hex32 "$rid"
 fcgi GET /api/version
 is "$R_status" 200 "GET /api/version -> 200"
 is "$(jget name)" oakseed "version: name"
-is "$(jget abi)" 1.1 "version: abi 1.1"
+is "$(jget abi)" 1.2 "version: abi 1.2"
 cli_version=$("$OAKSEED" version | sed -n 's/^oakseed \([^ ]*\) .*/\1/p')
 is "$(jget version)" "$cli_version" "version: same as 'oakseed version'"
 

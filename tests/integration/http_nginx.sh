@@ -93,7 +93,7 @@ check_security_headers "API response"
 
 http GET /api/version
 is "$R_status" 200 "GET /api/version -> 200"
-is "$(jget abi)" 1.1 "version: abi 1.1"
+is "$(jget abi)" 1.2 "version: abi 1.2"
 
 # ---- request ids ----------------------------------------------------------------------------
 http GET /api/nope

@@ -152,7 +152,7 @@ is "$(exported "$plug/hello.so")" oak_plugin_entry "it exports only oak_plugin_e
 # ---- load them in the installed oakseed ----------------------------------------------------------
 OAKSEED=$root/bin/oakseed
 run "$OAKSEED" version
-like "$out" '\(plugin ABI 1\.1\)$' "the installed oakseed runs"
+like "$out" '\(plugin ABI 1\.2\)$' "the installed oakseed runs"
 
 oak_config "example, hello" "[plugins]
 dir = $plug
@@ -165,7 +165,7 @@ like "$out" '^POST +/api/example/greetings +example +public$' "routes: example's
 like "$out" '^DELETE +/api/example/greetings/:id +example +example\.moderate$' "routes: example's DELETE with its permission"
 like "$out" '^GET +/api/hello/:who +hello +public$' "routes: the new plugin's route"
 run "$OAKSEED" check-config -c "$oak_conf"
-is "$out" "configuration OK: 2 plugins, 12 routes" "check-config OK"
+is "$out" "configuration OK: 2 plugins, 13 routes" "check-config OK"
 
 ok "the installed oakseed serves them" oak_start
 fcgi GET /api/health

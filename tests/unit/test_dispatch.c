@@ -69,7 +69,7 @@ int main(void)
     is_int(run("GET", "/api/health", NULL, NULL), 200, "health 200");
     is_str(json_string_value(json_object_get(last, "status")), "ok", "health status ok");
     is_int(run("GET", "/api/version", NULL, NULL), 200, "version 200");
-    is_str(json_string_value(json_object_get(last, "abi")), "1.1", "abi 1.1");
+    is_str(json_string_value(json_object_get(last, "abi")), "1.2", "abi 1.2");
 
     is_int(run("POST", "/api/example/greetings", "application/json",
                "{\"name\":\"李四\",\"message\":\"一路平安\"}"), 201, "create greeting");

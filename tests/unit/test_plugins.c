@@ -69,7 +69,7 @@ int main(void)
     write_conf(tdir, "badabi", NULL);
     app = oak_app_create(&cli, OAK_APP_QUIET_LOG, err, sizeof err);
     ok(app == NULL, "plugin built for ABI 2 refused");
-    ok(strstr(err, "plugin 'badabi': not binary compatible: built for ABI 2.0, this oakseed provides ABI 1.1") != NULL,
+    ok(strstr(err, "plugin 'badabi': not binary compatible: built for ABI 2.0, this oakseed provides ABI 1.2") != NULL,
        "message names both versions: %s", err);
 
     write_conf(tdir, "failinit", NULL);

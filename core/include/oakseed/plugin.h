@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define OAK_ABI_MAJOR 1
-#define OAK_ABI_MINOR 1
+#define OAK_ABI_MINOR 2
 
 /* Result codes: 0 success, negative failure, small positives for stepping. */
 #define OAK_OK          0
@@ -47,6 +47,7 @@ extern "C" {
 #define OAK_EPERM      (-10) /* the actor may not do this (answered 403) */
 #define OAK_EAUTH      (-11) /* no staff session (answered 401) */
 #define OAK_ETAMPER    (-12) /* a protected value failed authentication */
+#define OAK_ESCRIPT    (-13) /* a regional Lua rule failed (answered 500) */
 
 #define OAK_ROW        100   /* db_step: a row is ready */
 #define OAK_DONE       101   /* db_step: statement finished */
@@ -98,6 +99,18 @@ struct oak_permission {
     const char *roles;
 };
 
+/* A point where regional Lua scripts shape a plugin's workflow (1.2). The
+ * plugin runs it with host->hook_run for a record of a region; the core
+ * finds the script scripts/<region>/<name>.lua, falling back county ->
+ * prefecture -> province -> scripts/default/. Ends with name NULL. */
+struct oak_hook_point {
+    const char *name;          /* "<plugin>.<what>", e.g. "example.validate" */
+    const char *description;   /* what the record table holds */
+    const char *fields;        /* space-separated fields a script may change */
+    const char *actions;       /* space-separated actions it may return, from:
+                                * require_review assign notify */
+};
+
 /* A configuration key a plugin accepts in its [plugin.NAME] section.
  * Ends with name NULL. Keys not listed are rejected with file and line. */
 struct oak_config_key {
@@ -124,7 +137,8 @@ struct oak_plugin {
     const struct oak_migration *migrations;     /* may be NULL */
     const struct oak_permission *permissions;   /* may be NULL */
     const struct oak_config_key *config_keys;   /* may be NULL */
-    const void *spare[8];        /* for later minors; must be NULL */
+    const struct oak_hook_point *hooks;         /* 1.2; may be NULL */
+    const void *spare[7];        /* for later minors; must be NULL */
 };
 
 #define OAK_PLUGIN_ENTRY_SYMBOL "oak_plugin_entry"
@@ -349,6 +363,18 @@ struct oak_host {
      * holds the ref's region. */
     int (*encrypted_column)(oak_plugin_ctx *ctx, const char *table, const char *column,
                             const char *region_column, struct oak_error *err);
+
+    /* ---- 1.2: regional Lua rules ------------------------------------------ */
+    /* Run hook HOOK (declared in the descriptor) for a record of REGION.
+     * RECORD is a borrowed JSON object; pass derived values (age, gender),
+     * never ID numbers. *answer (owned, json_decref) is always an object:
+     *   {"accept":bool, "errors":{field:msg}, "changes":{field:value},
+     *    "actions":[{"type":..., ...}], "script":"default/x.lua" or null}
+     * With no script for the hook the answer accepts unchanged. Returns
+     * OAK_OK, or OAK_ESCRIPT when the script failed (logged with its path
+     * and line; return it from the handler to answer 500 script_error). */
+    int (*hook_run)(oak_req *req, const char *hook, int region, const oak_json *record,
+                    oak_json **answer);
 };
 
 #ifdef __cplusplus

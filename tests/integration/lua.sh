@@ -1,0 +1,168 @@
+#!/bin/sh
+# lua.sh - regional rules through nginx: the shipped scripts decide on new
+# greetings (refuse, reword, hold for review, fall back to default), a
+# failing or runaway script fails closed with its path and line in the log
+# while the worker keeps serving, SIGHUP keeps the previous version of a
+# script that no longer compiles, and the rule writers' tools (lua which,
+# check, test) work on the shipped folder and catch broken ones.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+oak_require nginx curl cgi-fcgi sqlite3
+
+scripts=$oak_tmp/scripts
+cp -R "$top_srcdir/scripts" "$scripts"
+chmod -R u+w "$scripts"
+oak_plugins example
+oak_config "example" "[lua]
+scripts = scripts
+instructions = 200000
+timeout_ms = 3000"
+
+# ---- tools on the shipped scripts ---------------------------------------------
+run "$OAKSEED" lua test "$top_srcdir/scripts" -c "$oak_conf"
+is "$rc" 0 "lua test: the shipped scripts pass their own tests"
+like "$out" '^8 passed, 0 failed$' "8 cases, all passing"
+like "$out" 'PASS 530000/example_test.lua: donation messages notify' "readable report names file and case"
+run "$OAKSEED" lua test "$top_srcdir/scripts/530000" -c "$oak_conf"
+like "$out" '^4 passed, 0 failed$' "a region folder runs only its own tests"
+run "$OAKSEED" lua check "$top_srcdir/scripts" -c "$oak_conf"
+is "$rc" 0 "lua check: the shipped scripts are clean"
+run "$OAKSEED" lua which example.validate 530502 -c "$oak_conf"
+like "$out" 'looked in: 530502/ 530500/ 530000/ default/' "which: the fallback order county, prefecture, province, default"
+like "$out" '530000/example.validate.lua answers example.validate for 530502' "which: 隆阳区 is answered by the province"
+run "$OAKSEED" lua which example.validate 110105 -c "$oak_conf"
+like "$out" 'default/example.validate.lua answers' "which: 北京 gets the default"
+
+mkdir -p "$oak_tmp/bad/530500"
+cat > "$oak_tmp/bad/530500/example.validate.lua" <<'LUA'
+return function(record)
+  counter = (counter or 0) + 1
+  return { accept = true }
+end
+LUA
+cat > "$oak_tmp/bad/530500/example.nothing.lua" <<'LUA'
+return function(record) return { accept = true } end
+LUA
+cat > "$oak_tmp/bad/530500/broken.lua" <<'LUA'
+return function(record) return { accept = true
+LUA
+run "$OAKSEED" lua check "$oak_tmp/bad" -c "$oak_conf"
+isnt "$rc" 0 "lua check fails on a broken folder"
+like "$out" "writes global 'counter'" "a global written by mistake is reported"
+like "$out" "unknown hook 'example.nothing'" "an unknown hook name is reported"
+like "$err$out" "broken.lua:2:" "a syntax error is reported with file and line"
+cat > "$oak_tmp/bad/530500/example_test.lua" <<'LUA'
+test("expects the wrong thing", function()
+  local a = hook("example.validate", { name = "x", message = "y", name_length = 1, message_length = 1 })
+  expect_eq(a.accept, false, "accept")
+end)
+LUA
+rm "$oak_tmp/bad/530500/broken.lua"
+run "$OAKSEED" lua test "$oak_tmp/bad" -c "$oak_conf"
+isnt "$rc" 0 "lua test exits non-zero on a failing case"
+like "$out" 'FAIL 530500/example_test.lua: expects the wrong thing' "names the failing case"
+like "$out" 'example_test.lua:3: accept: got true, want false' "with the line and the values"
+
+# ---- the server -------------------------------------------------------------------------
+ok "oakseed starts" oak_start || bail_out "cannot start oakseed"
+ok "nginx starts" oak_nginx_start || bail_out "cannot start nginx"
+post() { # JSON -> status, body
+    http POST /api/example/greetings -H 'Content-Type: application/json' --data "$1"
+}
+post '{"name":"王芳","message":"看看 https://spam.example","region":"110105"}'
+is "$R_status" 422 "北京: the default rule refuses links"
+like "$(body)" '"fields":\{"message":"留言中不能包含网址' "the script's message is on the field"
+post '{"name":"王芳","message":"平安","region":"110105"}'
+is "$R_status" 201 "北京: a plain greeting is published"
+is "$(jget status)" published "status published"
+post '{"name":"李明","message":"  你好   云南 ","region":"530502"}'
+is "$R_status" 201 "隆阳区: accepted"
+is "$(jget message)" "你好 云南" "云南's rule tidied the message (a permitted change)"
+post '{"name":"李","message":"我想了解器官捐献","region":"530502"}'
+is "$R_status" 201 "隆阳区: a one-character name is accepted"
+is "$(jget status)" pending_review "but held for review"
+held=$(jget id)
+http GET "/api/example/greetings/$held"
+is "$R_status" 404 "a held greeting is not public"
+ok "the notify action reached the plugin" oak_wait_log 'notify moderators' 5
+
+# ---- failures fail closed -----------------------------------------------------------------
+mkdir -p "$scripts/530300"
+cat > "$scripts/530300/example.validate.lua" <<'LUA'
+return function(record)
+  local t = nil
+  return { accept = t.missing }
+end
+LUA
+mkdir -p "$scripts/530400"
+cat > "$scripts/530400/example.validate.lua" <<'LUA'
+return function(record)
+  while true do end
+end
+LUA
+mkdir -p "$scripts/530600"
+cat > "$scripts/530600/example.validate.lua" <<'LUA'
+return function(record)
+  return { accept = true, changes = { name = "someone else" } }
+end
+LUA
+mkdir -p "$scripts/530700"
+cat > "$scripts/530700/example.validate.lua" <<'LUA'
+return function(record)
+  local too_much = string.rep("a", 60000)
+  return { accept = string.find(too_much, "a*a*a*b") ~= nil }
+end
+LUA
+mkdir -p "$scripts/530800"
+cat > "$scripts/530800/example.validate.lua" <<'LUA'
+return function(record)
+  local s = "x"
+  for i = 1, 40 do s = s .. s end
+  return { accept = true }
+end
+LUA
+kill -HUP "$OAK_PID"
+oak_wait_log 'reloaded:' 10
+sleep 0.5
+post '{"name":"张三","message":"你好","region":"530300"}'
+is "$R_status" 500 "曲靖: a script error answers 500"
+is "$(ecode)" script_error "script_error envelope"
+ok "the log names the script and line" oak_wait_log '530300/example.validate.lua:3:' 5
+post '{"name":"张三","message":"你好","region":"530400"}'
+is "$R_status" 500 "玉溪: an endless loop is stopped by the instruction budget"
+ok "the log says the budget ran out" oak_wait_log 'instruction budget' 5
+post '{"name":"张三","message":"你好","region":"530600"}'
+is "$R_status" 500 "昭通: changing a field the hook does not allow fails closed"
+ok "and the log says which field" oak_wait_log "does not let scripts change 'name'" 5
+post '{"name":"张三","message":"你好","region":"530800"}'
+is "$R_status" 500 "普洱: a memory bomb hits the state's memory cap"
+ok "the log says the memory limit was reached" oak_wait_log '530800/example.validate.lua: not enough memory \(memory limit reached\)' 5
+post '{"name":"张三","message":"你好","region":"530502"}'
+is "$R_status" 201 "the workers keep serving"
+post '{"name":"张三","message":"你好","region":"530700"}'
+is "$R_status" 502 "丽江: a runaway pattern is ended by the watchdog (nginx answers 502)"
+ok "the log names the script that ran past its time limit" \
+    oak_wait_log 'ran past its time limit \(530700/example.validate.lua\)' 5
+post '{"name":"张三","message":"你好","region":"530502"}'
+is "$R_status" 201 "a replacement worker serves the next request"
+
+# ---- reload keeps the previous version of a broken script ------------------------------------
+printf 'return function(record) return {\n' > "$scripts/530000/example.validate.lua"
+kill -HUP "$OAK_PID"
+oak_wait_log 'keeping the previous version' 10
+ok "the syntax error is reported" oak_log_has '530000/example.validate.lua:2:'
+oak_wait 10 oak_log_has 'reloaded:'
+sleep 0.5
+post '{"name":"李明","message":"  新的   一天 ","region":"530502"}'
+is "$R_status" 201 "still served after the broken reload"
+is "$(jget message)" "新的 一天" "by the previous 云南 rule"
+
+# ---- the hook benchmark runs (its timings are reported, never asserted) -----------------------
+run "$top_builddir/tests/bench/lua_hook_bench" "$OAK_PLUGIN_BUILD_DIR" "$top_srcdir/scripts" 2000
+is "$rc" 0 "lua_hook_bench runs"
+like "$out" '^530502 +530000/example\.validate\.lua +[0-9.]+$' "it reports the 云南 rule per call"
+like "$out" '^110105 +default/example\.validate\.lua +[0-9.]+$' "and the default rule"
+
+oak_nginx_stop
+oak_stop
+done_testing
