@@ -159,10 +159,39 @@ int oak_app_add_enc_column(struct oak_app *app, const char *table, const char *c
     return 0;
 }
 
+int oak_app_add_script_helper(struct oak_app *app, const char *plugin, const char *name,
+                              oak_script_helper fn, void *ud)
+{
+    struct oak_script_helper_reg *l = realloc(app->helpers, sizeof *l * (size_t)(app->nhelpers + 1));
+
+    if (!l)
+        return -1;
+    app->helpers = l;
+    l[app->nhelpers] = (struct oak_script_helper_reg){ plugin, strdup(name), fn, ud };
+    if (!l[app->nhelpers].name)
+        return -1;
+    app->nhelpers++;
+    return 0;
+}
+
+void oak_app_remove_script_helpers(struct oak_app *app, const char *plugin)
+{
+    int kept = 0;
+
+    for (int i = 0; i < app->nhelpers; i++) {
+        if (app->helpers[i].plugin == plugin)
+            free(app->helpers[i].name);
+        else
+            app->helpers[kept++] = app->helpers[i];
+    }
+    app->nhelpers = kept;
+}
+
 void oak_app_destroy(struct oak_app *app)
 {
     if (!app)
         return;
+    oak_scripts_runtime_release(app);
     for (int i = app->nplugins - 1; i >= 0; i--)
         oak_plugin_unload(app->plugins[i]);
     free(app->plugins);
@@ -175,6 +204,9 @@ void oak_app_destroy(struct oak_app *app)
         free(app->enc_columns[i].region_column);
     }
     free(app->enc_columns);
+    for (int i = 0; i < app->nhelpers; i++)
+        free(app->helpers[i].name);
+    free(app->helpers);
     if (oak_app_current == app)
         oak_app_current = NULL;
     oak_config_free(&app->cfg);

@@ -29,6 +29,15 @@ struct oak_app {
     struct oak_enc_column *enc_columns; /* declared encrypted columns */
     struct oak_scripts *scripts;       /* regional rule scripts, NULL without [lua] scripts */
     int nenc_columns;
+    struct oak_script_helper_reg *helpers; /* offered to scripts by plugins */
+    int nhelpers;
+};
+
+struct oak_script_helper_reg {
+    const char *plugin;                /* the plugin's name (its descriptor's) */
+    char *name;
+    oak_script_helper fn;
+    void *ud;
 };
 
 struct oak_enc_column {
@@ -40,6 +49,13 @@ struct oak_enc_column {
 /* Record an encrypted column (see host->encrypted_column). */
 int oak_app_add_enc_column(struct oak_app *app, const char *table, const char *column,
                            const char *region_column);
+
+/* Record a helper a plugin offers to scripts (see host->script_helper). */
+int oak_app_add_script_helper(struct oak_app *app, const char *plugin, const char *name,
+                              oak_script_helper fn, void *ud);
+
+/* Forget the helpers of PLUGIN (its descriptor's name pointer). */
+void oak_app_remove_script_helpers(struct oak_app *app, const char *plugin);
 
 /* The app whose keys the host table's crypto entries use (the newest one
  * created in this process). */

@@ -26,6 +26,7 @@ struct oak_db {
 };
 
 static _Thread_local struct oak_db *current;
+static _Thread_local int read_only;
 
 void oak_db_use(struct oak_db *db) { current = db; }
 struct oak_db *oak_db_current(void) { return current; }
@@ -202,9 +203,27 @@ found:
     return OAK_OK;
 }
 
+void oak_db_set_read_only(int on)
+{
+    read_only = on;
+}
+
+static int refuse_write(struct oak_error *err)
+{
+    if (err) {
+        err->code = OAK_ESTATE;
+        snprintf(err->message, sizeof err->message, "this context may only read the database");
+    }
+    return OAK_ESTATE;
+}
+
 int oak_db_step(oak_stmt *s, struct oak_error *err)
 {
-    int rc = sqlite3_step(s->st);
+    int rc;
+
+    if (read_only && !sqlite3_stmt_readonly(s->st))
+        return refuse_write(err);
+    rc = sqlite3_step(s->st);
 
     if (rc == SQLITE_ROW)
         return OAK_ROW;
@@ -247,6 +266,8 @@ int oak_db_exec(const char *sql, struct oak_error *err)
     char *msg = NULL;
     int rc;
 
+    if (read_only)
+        return refuse_write(err);
     if (!current)
         return OAK_ESTATE;
     rc = sqlite3_exec(current->conn, sql, NULL, NULL, &msg);
@@ -267,6 +288,8 @@ int oak_db_begin(struct oak_error *err)
 {
     int rc;
 
+    if (read_only)
+        return refuse_write(err);
     if (!current)
         return OAK_ESTATE;
     if (current->in_tx) {

@@ -44,6 +44,9 @@ sqlite3_stmt *oak_db_raw(oak_stmt *st);
 /* Reset statements a handler forgot to finish; returns how many. */
 int oak_db_reset_all(void);
 int oak_db_exec(const char *sql, struct oak_error *err);
+/* While on, this thread may only run statements that do not write
+ * (sqlite3_stmt_readonly); exec and begin are refused: script helpers. */
+void oak_db_set_read_only(int on);
 int oak_db_begin(struct oak_error *err);
 int oak_db_commit(struct oak_error *err);
 int oak_db_rollback(void);

@@ -424,6 +424,36 @@ static int h_hook_run(oak_req *r, const char *hook, int region, const oak_json *
     return OAK_OK;
 }
 
+static int h_script_helper(oak_plugin_ctx *ctx, const char *name, oak_script_helper fn, void *ud,
+                           struct oak_error *err)
+{
+    struct oak_error scratch;
+
+    if (!err)
+        err = &scratch;
+    if (!ctx || !ctx->in_init) {
+        snprintf(err->message, sizeof err->message, "script helpers are offered during init");
+        return err->code = OAK_ESTATE;
+    }
+    if (!fn || !name || !(*name >= 'a' && *name <= 'z') || !ident_ok(name)) {
+        snprintf(err->message, sizeof err->message, "script helper '%s': a name [a-z][a-z0-9_]* and a function",
+                 name ? name : "?");
+        return err->code = OAK_EINVAL;
+    }
+    for (int i = 0; i < ctx->app->nhelpers; i++)
+        if (strcmp(ctx->app->helpers[i].plugin, ctx->desc->name) == 0 &&
+            strcmp(ctx->app->helpers[i].name, name) == 0) {
+            snprintf(err->message, sizeof err->message, "script helper %s.%s offered twice",
+                     ctx->desc->name, name);
+            return err->code = OAK_EEXIST;
+        }
+    if (oak_app_add_script_helper(ctx->app, ctx->desc->name, name, fn, ud) < 0) {
+        snprintf(err->message, sizeof err->message, "out of memory");
+        return err->code = OAK_ENOMEM;
+    }
+    return OAK_OK;
+}
+
 const struct oak_host oak_host_table = {
     .abi_major = OAK_ABI_MAJOR,
     .abi_minor = OAK_ABI_MINOR,
@@ -509,4 +539,5 @@ const struct oak_host oak_host_table = {
     .blind_index = h_blind_index,
     .encrypted_column = h_encrypted_column,
     .hook_run = h_hook_run,
+    .script_helper = h_script_helper,
 };

@@ -340,9 +340,25 @@ const char *oak_status_text(int status)
     }
 }
 
+/* Whether the handler set header NAME (lines "Name: value\r\n"). */
+static int has_header(const struct oak_buf *h, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = h->data, *end = h->data + h->len; p && p < end;) {
+        if ((size_t)(end - p) > n && p[n] == ':' && strncasecmp(p, name, n) == 0)
+            return 1;
+        p = memchr(p, '\n', (size_t)(end - p));
+        p = p ? p + 1 : NULL;
+    }
+    return 0;
+}
+
 int oak_resp_serialize(struct oak_req *req, struct oak_buf *out)
 {
     int no_body = req->status == 204 || req->status == 304;
+    /* personal data must not sit in caches, unless a handler says otherwise */
+    const char *cache = has_header(req->resp_headers, "Cache-Control") ? "" : "Cache-Control: no-store\r\n";
 
     oak_buf_reset(out);
     if (oak_buf_printf(out, "Status: %d %s\r\n", req->status, oak_status_text(req->status)) < 0)
@@ -351,7 +367,7 @@ int oak_resp_serialize(struct oak_req *req, struct oak_buf *out)
                                    req->resp_type ? req->resp_type : "application/json; charset=utf-8",
                                    req->resp_body->len) < 0)
         return -1;
-    if (oak_buf_printf(out, "X-Request-Id: %s\r\nCache-Control: no-store\r\n", req->id) < 0 ||
+    if (oak_buf_printf(out, "X-Request-Id: %s\r\n%s", req->id, cache) < 0 ||
         oak_buf_append(out, req->resp_headers->data ? req->resp_headers->data : "",
                        req->resp_headers->len) < 0 ||
         oak_buf_append(out, "\r\n", 2) < 0)

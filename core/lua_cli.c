@@ -116,6 +116,7 @@ static int cmd_check(struct ctx *c)
         return 1;
     oak_scripts_bind_require(&c->req, sb, c->app->scripts);
     oak_scripts_open_oak(sb);
+    oak_scripts_open_helpers(sb, c->app);
     for (int i = 0; i < c->app->scripts->count; i++) {
         const struct oak_script *sc = &c->app->scripts->items[i];
 
@@ -140,13 +141,24 @@ static int t_hook(lua_State *L)
     json_t *rec, *ans = NULL;
     int rc;
 
+    json_t *helpers;
+
     luaL_checktype(L, 2, LUA_TTABLE);
+    helpers = lua_istable(L, 4) ? oak_lua_to_json(L, 4, 0) : json_object();
+    if (!helpers || !json_is_object(helpers)) {
+        json_decref(helpers);
+        return luaL_error(L, "hook(): helper answers must be a table { [\"plugin.name\"] = value }");
+    }
     rec = oak_lua_to_json(L, 2, 0);
     if (!rec || !json_is_object(rec)) {
         json_decref(rec);
+        json_decref(helpers);
         return luaL_error(L, "hook(): the record must be a table of field = value");
     }
+    oak_scripts_fake_helpers(helpers);
     rc = oak_hook_call(cur->app, name, region, rec, &ans, err, sizeof err);
+    oak_scripts_fake_helpers(NULL);
+    json_decref(helpers);
     json_decref(rec);
     if (rc < 0)
         return luaL_error(L, "%s", err);

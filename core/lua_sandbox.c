@@ -578,6 +578,30 @@ void oak_sandbox_add_library(struct oak_sandbox *sb, const char *name, const lua
     lua_pop(L, 1);
 }
 
+void oak_sandbox_add_function(struct oak_sandbox *sb, const char *lib, const char *name,
+                              lua_CFunction fn, void *ud)
+{
+    lua_State *L = sb->L;
+
+    lua_getfield(L, LUA_REGISTRYINDEX, OAK_LUA_BASE_ENV);
+    if (lua_getfield(L, -1, lib) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        make_proxy(L);
+        lua_setfield(L, -3, lib);
+    } else {
+        lua_getmetatable(L, -1);     /* the proxy's: __index is the table */
+        lua_getfield(L, -1, "__index");
+        lua_remove(L, -2);
+        lua_remove(L, -2);
+    }
+    lua_pushlightuserdata(L, ud);
+    lua_pushcclosure(L, fn, 1);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 2);
+}
+
 void oak_sandbox_push_env(struct oak_sandbox *sb)
 {
     push_env_from(sb->L);

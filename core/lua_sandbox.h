@@ -39,6 +39,12 @@ lua_State *oak_sandbox_state(struct oak_sandbox *sb);
 typedef struct luaL_Reg luaL_Reg;
 void oak_sandbox_add_library(struct oak_sandbox *sb, const char *name, const luaL_Reg *fns);
 
+/* Add FN, with UD as its first upvalue (a light userdata), to the
+ * read-only table LIB of the base environment, creating it if needed. */
+typedef int (*lua_CFunction)(lua_State *L);
+void oak_sandbox_add_function(struct oak_sandbox *sb, const char *lib, const char *name,
+                              lua_CFunction fn, void *ud);
+
 /* Push a new environment table for one script: reads fall through to the
  * read-only base, writes stay in this table. */
 void oak_sandbox_push_env(struct oak_sandbox *sb);

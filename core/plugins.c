@@ -212,6 +212,7 @@ struct oak_plugin_ctx *oak_plugin_load_path(struct oak_app *app, const char *nam
                  e.message[0] ? e.message : "no reason given");
         /* undo its registrations before its code goes away */
         oak_router_remove_owner(&app->router, p);
+        oak_app_remove_script_helpers(app, d->name);
         dlclose(dl);
         ctx_free(p);
         return NULL;
@@ -240,6 +241,8 @@ void oak_plugin_unload(struct oak_plugin_ctx *p)
     if (p->initialised && p->desc && p->desc->fini)
         p->desc->fini(p);
     oak_router_remove_owner(&p->app->router, p);
+    if (p->desc)
+        oak_app_remove_script_helpers(p->app, p->desc->name);
     if (p->dl)
         dlclose(p->dl);
     ctx_free(p);

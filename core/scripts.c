@@ -3,6 +3,7 @@
  */
 #include "scripts.h"
 #include "app.h"
+#include "db.h"
 #include "log.h"
 #include "lua_sandbox.h"
 #include "plugins.h"
@@ -253,7 +254,7 @@ const struct oak_script *oak_hook_script(const struct oak_scripts *s, const char
 /* ---- runtime ------------------------------------------------------------- */
 
 static struct oak_sandbox *rt;
-static const struct oak_scripts *rt_scripts;
+static const struct oak_app *rt_app;
 static struct oak_require_ctx rt_req;
 
 #define FN_CACHE "oak.fn_cache"
@@ -263,7 +264,13 @@ void oak_scripts_runtime_reset(void)
 {
     oak_sandbox_free(rt);
     rt = NULL;
-    rt_scripts = NULL;
+    rt_app = NULL;
+}
+
+void oak_scripts_runtime_release(const struct oak_app *app)
+{
+    if (rt_app == app)
+        oak_scripts_runtime_reset();
 }
 
 static int l_log(lua_State *L)
@@ -373,7 +380,7 @@ static int runtime(struct oak_app *app, char *err, size_t errlen)
     struct oak_lua_limits lim;
     lua_State *L;
 
-    if (rt && rt_scripts == app->scripts)
+    if (rt && rt_app == app)
         return 0;
     oak_scripts_runtime_reset();
     lim.memory = (size_t)app->cfg.lua_memory;
@@ -384,13 +391,87 @@ static int runtime(struct oak_app *app, char *err, size_t errlen)
         snprintf(err, errlen, "lua: cannot create a state");
         return -1;
     }
-    rt_scripts = app->scripts;
+    rt_app = app;
     oak_scripts_bind_require(&rt_req, rt, app->scripts);
     L = oak_sandbox_state(rt);
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, FN_CACHE);
     oak_scripts_open_oak(rt);
+    oak_scripts_open_helpers(rt, app);
     return 0;
+}
+
+static json_t *helper_answers;
+
+void oak_scripts_fake_helpers(json_t *answers)
+{
+    helper_answers = answers;
+}
+
+/* In `oakseed lua test`, helpers answer what the test case gave. */
+static int fake_helper(lua_State *L, const struct oak_script_helper_reg *h)
+{
+    char key[256];
+    json_t *v;
+
+    snprintf(key, sizeof key, "%s.%s", h->plugin, h->name);
+    v = json_object_get(helper_answers, key);
+    if (!v)
+        return luaL_error(L, "%s: this test gives no answer for it (hook(name, record, region, "
+                             "{ [\"%s\"] = value }))", key, key);
+    if (oak_lua_push_json(L, v, 0) < 0)
+        return luaL_error(L, "%s: the test's answer is too deep", key);
+    return 1;
+}
+
+/* plugin.fn(...): a plugin's read-only helper */
+static int l_helper(lua_State *L)
+{
+    const struct oak_script_helper_reg *h = lua_touserdata(L, lua_upvalueindex(1));
+    struct oak_error e = { 0, "" };
+    int n = lua_gettop(L), rc;
+    json_t *args, *res = NULL;
+
+    if (helper_answers)
+        return fake_helper(L, h);
+    args = json_array();
+
+    for (int i = 1; i <= n && args; i++) {
+        json_t *v = oak_lua_to_json(L, i, 0);
+
+        if (!v) {
+            json_decref(args);
+            return luaL_error(L, "%s.%s: argument %d must be a string, number, boolean or plain table",
+                              h->plugin, h->name, i);
+        }
+        json_array_append_new(args, v);
+    }
+    if (!args)
+        return luaL_error(L, "out of memory");
+    oak_db_set_read_only(1);
+    rc = h->fn((const oak_json *)args, (oak_json **)&res, &e, h->ud);
+    oak_db_set_read_only(0);
+    json_decref(args);
+    if (rc != OAK_OK) {
+        json_decref(res);
+        return luaL_error(L, "%s.%s: %s", h->plugin, h->name, e.message[0] ? e.message : "failed");
+    }
+    if (!res) {
+        lua_pushnil(L);
+        return 1;
+    }
+    rc = oak_lua_push_json(L, res, 0);
+    json_decref(res);
+    if (rc < 0)
+        return luaL_error(L, "%s.%s: result too deep", h->plugin, h->name);
+    return 1;
+}
+
+void oak_scripts_open_helpers(struct oak_sandbox *sb, const struct oak_app *app)
+{
+    for (int i = 0; i < app->nhelpers; i++)
+        oak_sandbox_add_function(sb, app->helpers[i].plugin, app->helpers[i].name, l_helper,
+                                 &app->helpers[i]);
 }
 
 void oak_scripts_open_oak(struct oak_sandbox *sb)

@@ -78,6 +78,16 @@ void oak_scripts_require_region(struct oak_require_ctx *rc, int region);
 /* Put the oak library and print() into a sandbox's base environment. */
 void oak_scripts_open_oak(struct oak_sandbox *sb);
 
+/* Put the plugins' script helpers (plugin.name) into a sandbox. */
+void oak_scripts_open_helpers(struct oak_sandbox *sb, const struct oak_app *app);
+
+/* For the offline tests: helpers answer from ANSWERS ({"plugin.name":
+ * value}) instead of running; NULL returns to running them. */
+void oak_scripts_fake_helpers(json_t *answers);
+
+/* Drop the Lua state if it was made for APP (APP is going away). */
+void oak_scripts_runtime_release(const struct oak_app *app);
+
 /* Drop this process's Lua state (a new configuration generation). */
 void oak_scripts_runtime_reset(void);
 

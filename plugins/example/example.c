@@ -402,6 +402,36 @@ static int example_publish(oak_req *req, void *ud)
     return host->respond(req, 204, "application/json; charset=utf-8", "", 0);
 }
 
+/* Script helper example.greetings_today(region): how many greetings were
+ * written today (UTC) in REGION and the regions inside it. Read-only, as
+ * every helper must be. */
+static int helper_greetings_today(const oak_json *args, oak_json **result, struct oak_error *err,
+                                  void *ud)
+{
+    const oak_json *a = host->json_at(args, 0);
+    const char *s = host->json_str(a);
+    long long region = s ? strtoll(s, NULL, 10) : host->json_int(a);
+    oak_stmt *st;
+    int rc;
+
+    (void)ud;
+    if (host->json_size(args) != 1 || region < 100000 || region > 999999) {
+        snprintf(err->message, sizeof err->message, "give one six-digit region code");
+        return err->code = OAK_EINVAL;
+    }
+    rc = host->db_prepare("SELECT count(*) FROM example_greetings"
+                          " WHERE oak_region_within(region, ?1)"
+                          " AND created_at >= strftime('%Y-%m-%dT00:00:00Z', 'now')", &st, err);
+    if (rc != OAK_OK)
+        return rc;
+    host->db_bind_int(st, 1, region);
+    rc = host->db_step(st, err);
+    if (rc == OAK_ROW)
+        *result = host->json_integer(host->db_column_int(st, 0));
+    host->db_finish(st);
+    return rc == OAK_ROW ? OAK_OK : rc;
+}
+
 static int example_init(oak_plugin_ctx *ctx, const struct oak_host *h, struct oak_error *err)
 {
     const char *v;
@@ -423,7 +453,8 @@ static int example_init(oak_plugin_ctx *ctx, const struct oak_host *h, struct oa
         h->route(ctx, "DELETE", "/api/example/greetings/:id", "example.moderate",
                  example_delete, NULL, err) ||
         h->route(ctx, "POST", "/api/example/greetings/:id/publish", "example.moderate",
-                 example_publish, NULL, err))
+                 example_publish, NULL, err) ||
+        h->script_helper(ctx, "greetings_today", helper_greetings_today, NULL, err))
         return err->code ? err->code : OAK_ERROR;
     h->log(ctx, OAK_LOG_DEBUG, "ready, max_length=%ld", max_length);
     return OAK_OK;

@@ -91,6 +91,11 @@ like "$(hdr Content-Type)" '^application/json; charset=utf-8$' "health: JSON"
 is "$(hdr Cache-Control)" no-store "health: oakseed's Cache-Control passes"
 check_security_headers "API response"
 
+http GET /api/regions
+is "$R_status" 200 "GET /api/regions -> 200"
+is "$(hdr Cache-Control)" "public, max-age=86400" "regions: the handler's Cache-Control replaces no-store"
+is "$(grep -ci '^Cache-Control:' "$R_headers")" 1 "regions: exactly one Cache-Control header"
+
 http GET /api/version
 is "$R_status" 200 "GET /api/version -> 200"
 is "$(jget abi)" 1.2 "version: abi 1.2"

@@ -86,6 +86,45 @@ http GET "/api/example/greetings/$held"
 is "$R_status" 404 "a held greeting is not public"
 ok "the notify action reached the plugin" oak_wait_log 'notify moderators' 5
 
+# ---- a plugin's read-only helper -------------------------------------------------------------
+mkdir -p "$scripts/530900"
+cat > "$scripts/530900/example.validate.lua" <<'LUA'
+-- 临沧市: hold greetings for review once two were written today
+return function(record)
+  if example.greetings_today(record.region) >= 2 then
+    return { actions = { { type = "require_review", reason = "busy day" } } }
+  end
+  return { accept = true }
+end
+LUA
+cat > "$scripts/530900/example_test.lua" <<'LUA'
+test("a busy day holds the greeting", function()
+  local a = hook("example.validate", { name = "赵六", message = "你好", name_length = 2,
+                 message_length = 2, region = "530900" }, 530900, { ["example.greetings_today"] = 5 })
+  expect_eq(a.actions[1].type, "require_review", "held")
+end)
+test("a quiet day lets it through", function()
+  local a = hook("example.validate", { name = "赵六", message = "你好", name_length = 2,
+                 message_length = 2, region = "530900" }, 530900, { ["example.greetings_today"] = 0 })
+  expect_eq(#a.actions, 0, "no actions")
+end)
+LUA
+run "$OAKSEED" lua test "$scripts/530900" -c "$oak_conf"
+like "$out" '^2 passed, 0 failed$' "lua test: helper answers come from the test case"
+sed 's/, { \["example.greetings_today"\] = 0 })/)/' "$scripts/530900/example_test.lua" > "$oak_tmp/t.lua"
+mv "$oak_tmp/t.lua" "$scripts/530900/example_test.lua"
+run "$OAKSEED" lua test "$scripts/530900" -c "$oak_conf"
+like "$out" 'example.greetings_today: this test gives no answer for it' "a helper the test did not answer is named"
+kill -HUP "$OAK_PID"
+oak_wait_log 'reloaded:' 10
+sleep 0.5
+post '{"name":"赵六","message":"第一条","region":"530900"}'
+is "$(jget status)" published "临沧: the first greeting of the day is published"
+post '{"name":"赵六","message":"第二条","region":"530900"}'
+is "$(jget status)" published "the second too"
+post '{"name":"赵六","message":"第三条","region":"530900"}'
+is "$(jget status)" pending_review "the third is held: the script asked example.greetings_today"
+
 # ---- failures fail closed -----------------------------------------------------------------
 mkdir -p "$scripts/530300"
 cat > "$scripts/530300/example.validate.lua" <<'LUA'

@@ -157,6 +157,18 @@ int main(void)
     is_int(scalar("SELECT count(*) FROM demo_t WHERE v='kept'"), 1, "commit kept the row");
     is_int(oak_db_commit(&e), OAK_ESTATE, "commit without begin refused");
 
+    /* read-only mode, as while a script helper runs */
+    oak_db_set_read_only(1);
+    is_int(scalar("SELECT count(*) FROM demo_t WHERE v='kept'"), 1, "read-only: reading works");
+    oak_db_prepare("INSERT INTO demo_t(v) VALUES ('sneaky')", &a, NULL);
+    is_int(oak_db_step(a, &e), OAK_ESTATE, "read-only: an INSERT is refused");
+    ok(strstr(e.message, "only read") != NULL, "with a clear message (%s)", e.message);
+    oak_db_finish(a);
+    is_int(oak_db_exec("DELETE FROM demo_t", &e), OAK_ESTATE, "read-only: exec refused");
+    is_int(oak_db_begin(&e), OAK_ESTATE, "read-only: begin refused");
+    oak_db_set_read_only(0);
+    is_int(scalar("SELECT count(*) FROM demo_t WHERE v='sneaky'"), 0, "nothing was written");
+
     /* unfinished statements are reset by the core after a handler */
     oak_db_prepare("SELECT v FROM demo_t", &a, NULL);
     oak_db_step(a, NULL);

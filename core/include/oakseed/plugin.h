@@ -111,6 +111,16 @@ struct oak_hook_point {
                                 * require_review assign notify */
 };
 
+/* A read-only helper a plugin offers to regional scripts (1.2), called in
+ * Lua as NAME_OF_PLUGIN.NAME(...): ARGS is a JSON array of the arguments
+ * (strings, numbers, booleans, tables). Set *result to a new JSON value to
+ * return (NULL returns nil) and return OAK_OK, or return an error code with
+ * err->message set: the script gets a Lua error with that message. The
+ * database may only be read while a helper runs; writes fail with
+ * OAK_ESTATE. Helpers run inside a request, between other host calls. */
+typedef int (*oak_script_helper)(const oak_json *args, oak_json **result,
+                                 struct oak_error *err, void *ud);
+
 /* A configuration key a plugin accepts in its [plugin.NAME] section.
  * Ends with name NULL. Keys not listed are rejected with file and line. */
 struct oak_config_key {
@@ -375,6 +385,10 @@ struct oak_host {
      * and line; return it from the handler to answer 500 script_error). */
     int (*hook_run)(oak_req *req, const char *hook, int region, const oak_json *record,
                     oak_json **answer);
+    /* Offer FN to scripts as <plugin>.NAME (NAME [a-z][a-z0-9_]*), during
+     * init only. */
+    int (*script_helper)(oak_plugin_ctx *ctx, const char *name, oak_script_helper fn, void *ud,
+                         struct oak_error *err);
 };
 
 #ifdef __cplusplus
