@@ -316,6 +316,25 @@ static void clear_failures(const char *key)
     oak_db_finish(st);
 }
 
+int oak_throttle_wait(const char *key)
+{
+    long long until = locked_until(key), now = (long long)time(NULL);
+
+    if (until < 0)
+        return -1;
+    return until > now ? (int)(until - now) : 0;
+}
+
+void oak_throttle_fail(const char *key, int max, int window)
+{
+    record_failure(key, max, window, (long long)time(NULL));
+}
+
+void oak_throttle_clear(const char *key)
+{
+    clear_failures(key);
+}
+
 /* A hash of the configured strength that no password matches, so unknown
  * accounts cost as much as known ones. */
 static const char *dummy_hash(int log_n)

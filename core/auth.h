@@ -56,7 +56,13 @@ struct oak_plugin_ctx;
 int oak_auth_routes_register(struct oak_plugin_ctx *core, char *err, size_t errlen);
 
 /* Random token helpers shared with the CLI. */
-int oak_random_token(char *out, size_t outlen);      /* 43 chars base64url of 32 bytes */
+int oak_random_token(char *out, size_t outlen);
+/* Failure counters in core_login_throttle, shared by workers and kept
+ * over restarts: seconds KEY must still wait (0: go ahead, -1: error);
+ * count a failure (MAX within WINDOW seconds locks KEY for WINDOW); clear. */
+int oak_throttle_wait(const char *key);
+void oak_throttle_fail(const char *key, int max, int window);
+void oak_throttle_clear(const char *key);      /* 43 chars base64url of 32 bytes */
 void oak_sha256_hex(const void *p, size_t n, char out[65]);
 
 #endif

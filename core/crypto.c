@@ -26,6 +26,7 @@
 
 #define FIELD_INFO "oakseed field v1"
 #define INDEX_INFO "oakseed blind index v1"
+#define SIGN_INFO "oakseed document signing ed25519 v1"
 #define FORMAT "v1"
 #define NONCE_LEN 12
 #define TAG_LEN 16
@@ -389,4 +390,143 @@ out:
     OPENSSL_cleanse(subkey, sizeof subkey);
     OPENSSL_cleanse(mac, sizeof mac);
     return rc;
+}
+
+/* ---- signatures ------------------------------------------------------------ */
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static size_t b64url_encode(const unsigned char *in, size_t n, char *out)
+{
+    size_t o = 0;
+    uint32_t buf = 0;
+    int bits = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        buf = (buf << 8) | in[i];
+        bits += 8;
+        while (bits >= 6) {
+            out[o++] = b64url[(buf >> (bits - 6)) & 63];
+            bits -= 6;
+        }
+    }
+    if (bits)
+        out[o++] = b64url[(buf << (6 - bits)) & 63];
+    out[o] = '\0';
+    return o;
+}
+
+/* Decode exactly N bytes from unpadded base64url; -1 when malformed. */
+static int b64url_decode(const char *s, unsigned char *out, size_t n)
+{
+    size_t need = (n * 8 + 5) / 6, o = 0;
+    uint32_t buf = 0;
+    int bits = 0;
+
+    if (strlen(s) != need)
+        return -1;
+    for (size_t i = 0; i < need; i++) {
+        const char *p = strchr(b64url, s[i]);
+
+        if (!s[i] || !p)
+            return -1;
+        buf = (buf << 6) | (uint32_t)(p - b64url);
+        bits += 6;
+        if (bits >= 8) {
+            if (o < n)
+                out[o++] = (unsigned char)(buf >> (bits - 8));
+            bits -= 8;
+        }
+    }
+    return o == n && (buf & ((1u << bits) - 1)) == 0 ? 0 : -1;
+}
+
+static EVP_PKEY *signing_key(const struct oak_keyring *kr)
+{
+    unsigned char seed[SUBKEY_LEN];
+    EVP_PKEY *k;
+
+    if (!kr || derive(oak_keyring_index_key(kr), SIGN_INFO, seed) < 0)
+        return NULL;
+    k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, sizeof seed);
+    OPENSSL_cleanse(seed, sizeof seed);
+    return k;
+}
+
+int oak_sign(const struct oak_keyring *kr, const void *msg, size_t len, char out[OAK_SIGNATURE_LEN])
+{
+    EVP_PKEY *k = signing_key(kr);
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned char sig[64];
+    size_t sl = sizeof sig;
+    int ok;
+
+    out[0] = '\0';
+    ok = k && c && EVP_DigestSignInit(c, NULL, NULL, NULL, k) == 1 &&
+         EVP_DigestSign(c, sig, &sl, msg, len) == 1 && sl == sizeof sig;
+    EVP_MD_CTX_free(c);
+    EVP_PKEY_free(k);
+    if (!ok) {
+        ERR_clear_error();
+        return kr ? OAK_ERROR : OAK_ESTATE;
+    }
+    b64url_encode(sig, sizeof sig, out);
+    return OAK_OK;
+}
+
+int oak_sign_verify(const struct oak_keyring *kr, const void *msg, size_t len, const char *sig)
+{
+    unsigned char raw[64];
+    EVP_PKEY *k;
+    EVP_MD_CTX *c;
+    int rc;
+
+    if (!kr)
+        return OAK_ESTATE;
+    if (!sig || b64url_decode(sig, raw, sizeof raw) < 0)
+        return OAK_ETAMPER;
+    k = signing_key(kr);
+    c = EVP_MD_CTX_new();
+    if (!k || !c || EVP_DigestVerifyInit(c, NULL, NULL, NULL, k) != 1)
+        rc = OAK_ERROR;
+    else
+        rc = EVP_DigestVerify(c, raw, sizeof raw, msg, len) == 1 ? OAK_OK : OAK_ETAMPER;
+    ERR_clear_error();
+    EVP_MD_CTX_free(c);
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+int oak_sign_public_key(const struct oak_keyring *kr, char out[44])
+{
+    EVP_PKEY *k = signing_key(kr);
+    unsigned char pub[32];
+    size_t pl = sizeof pub;
+    int ok = k && EVP_PKEY_get_raw_public_key(k, pub, &pl) == 1 && pl == sizeof pub;
+
+    EVP_PKEY_free(k);
+    out[0] = '\0';
+    if (!ok) {
+        ERR_clear_error();
+        return kr ? OAK_ERROR : OAK_ESTATE;
+    }
+    b64url_encode(pub, sizeof pub, out);
+    return OAK_OK;
+}
+
+int oak_random_code(char *out, size_t len)
+{
+    static const char alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    unsigned char r;
+
+    if (!out || len < 2)
+        return OAK_EINVAL;
+    for (size_t i = 0; i + 1 < len;) {
+        if (RAND_bytes(&r, 1) != 1)
+            return OAK_ERROR;
+        if (r < 248)                    /* 8 * 31: no modulo bias */
+            out[i++] = alphabet[r % 31];
+    }
+    out[len - 1] = '\0';
+    return OAK_OK;
 }

@@ -79,4 +79,21 @@ int oak_field_key_id(const char *stored, char *id, size_t idlen);
 int oak_blind_index(const struct oak_keyring *kr, const char *domain, const void *data, size_t len,
                     char out[OAK_BLIND_INDEX_LEN]);
 
+/* Ed25519 signatures for documents people carry (donor cards). The key
+ * is derived from the index key (HKDF, its own label), so every key file
+ * has one and it never changes with data-key rotation. Signatures are 86
+ * characters of unpadded base64url. */
+#define OAK_SIGNATURE_LEN 87             /* 86 characters and a NUL */
+int oak_sign(const struct oak_keyring *kr, const void *msg, size_t len, char out[OAK_SIGNATURE_LEN]);
+/* OAK_OK when SIG is a valid signature of MSG, OAK_ETAMPER when not (or
+ * malformed), another code on failure. */
+int oak_sign_verify(const struct oak_keyring *kr, const void *msg, size_t len, const char *sig);
+/* The public key, 43 characters of unpadded base64url, for offline checks. */
+int oak_sign_public_key(const struct oak_keyring *kr, char out[44]);
+
+/* LEN - 1 random characters from 23456789ABCDEFGHJKMNPQRSTUVWXYZ (no 0/O,
+ * 1/I/L: codes people read aloud and type), NUL-terminated. ~4.95 bits
+ * per character. */
+int oak_random_code(char *out, size_t len);
+
 #endif

@@ -454,6 +454,38 @@ static int h_script_helper(oak_plugin_ctx *ctx, const char *name, oak_script_hel
     return OAK_OK;
 }
 
+static int h_sign(const void *msg, size_t len, char *out)
+{
+    return oak_sign(keys(), msg, len, out);
+}
+
+static int h_sign_verify(const void *msg, size_t len, const char *sig)
+{
+    return oak_sign_verify(keys(), msg, len, sig);
+}
+
+static int h_sign_public_key(char *out)
+{
+    return oak_sign_public_key(keys(), out);
+}
+
+static int h_throttle_wait(const char *key)
+{
+    return key ? oak_throttle_wait(key) : -1;
+}
+
+static void h_throttle_fail(const char *key, int max, int window_s)
+{
+    if (key && max > 0 && window_s > 0)
+        oak_throttle_fail(key, max, window_s);
+}
+
+static void h_throttle_clear(const char *key)
+{
+    if (key)
+        oak_throttle_clear(key);
+}
+
 const struct oak_host oak_host_table = {
     .abi_major = OAK_ABI_MAJOR,
     .abi_minor = OAK_ABI_MINOR,
@@ -540,4 +572,11 @@ const struct oak_host oak_host_table = {
     .encrypted_column = h_encrypted_column,
     .hook_run = h_hook_run,
     .script_helper = h_script_helper,
+    .sign = h_sign,
+    .sign_verify = h_sign_verify,
+    .sign_public_key = h_sign_public_key,
+    .random_code = oak_random_code,
+    .throttle_wait = h_throttle_wait,
+    .throttle_fail = h_throttle_fail,
+    .throttle_clear = h_throttle_clear,
 };

@@ -319,6 +319,17 @@ int main(void)
     is_int(json_array_size(json_object_get(last, "items")), 16, "16 prefectures");
     is_int(run(NULL, "GET", "/api/regions?parent=999999", NULL, 0), 400, "unknown parent 400");
 
+    /* attempt limits for plugins (access codes) */
+    is_int(oak_throttle_wait("registry:code:R1"), 0, "throttle: a fresh key may go ahead");
+    oak_throttle_fail("registry:code:R1", 3, 600);
+    oak_throttle_fail("registry:code:R1", 3, 600);
+    is_int(oak_throttle_wait("registry:code:R1"), 0, "two failures of three: still allowed");
+    oak_throttle_fail("registry:code:R1", 3, 600);
+    ok(oak_throttle_wait("registry:code:R1") > 590, "the third locks the key for the window");
+    is_int(oak_throttle_wait("registry:code:R2"), 0, "other keys are not affected");
+    oak_throttle_clear("registry:code:R1");
+    is_int(oak_throttle_wait("registry:code:R1"), 0, "clear lifts the lock");
+
     oak_db_close(db);
     pipeline_free();
     oak_app_destroy(app);

@@ -397,6 +397,46 @@ int main(void)
        "reloads with current k8");
     oak_keyring_free(kr2);
 
+    /* signatures for documents people carry */
+    {
+        static const char card[] = "registry card v1|R530502260001|530502|2026-11";
+        char sig[OAK_SIGNATURE_LEN], sig2[OAK_SIGNATURE_LEN], pub[44], code[13], code2[13];
+        struct oak_keyring *kr3;
+        int alphabet_ok = 1;
+
+        is_int(oak_sign(kr, card, sizeof card - 1, sig), OAK_OK, "sign");
+        is_int((long long)strlen(sig), 86, "a signature is 86 base64url characters");
+        is_int(oak_sign_verify(kr, card, sizeof card - 1, sig), OAK_OK, "it verifies");
+        oak_sign(kr, card, sizeof card - 1, sig2);
+        is_str(sig2, sig, "Ed25519 is deterministic: the same card, the same signature");
+        is_int(oak_sign_verify(kr, "registry card v1|R530502260002|530502|2026-11", 45, sig), OAK_ETAMPER,
+               "another card number does not verify");
+        sig2[10] = sig2[10] == 'A' ? 'B' : 'A';
+        is_int(oak_sign_verify(kr, card, sizeof card - 1, sig2), OAK_ETAMPER, "a changed signature does not verify");
+        is_int(oak_sign_verify(kr, card, sizeof card - 1, "short"), OAK_ETAMPER, "a malformed signature is refused");
+        is_int(oak_sign_verify(kr, card, sizeof card - 1, NULL), OAK_ETAMPER, "no signature is refused");
+        is_int(oak_sign_public_key(kr, pub), OAK_OK, "public key");
+        is_int((long long)strlen(pub), 43, "43 base64url characters");
+        is_int(oak_sign(NULL, card, 3, sig2), OAK_ESTATE, "no key file: OAK_ESTATE");
+        snprintf(text, sizeof text, "key k1 %s\ncurrent k1\nindex %s\n", hex_b, hex_a);
+        write_file(bad, text, 0600);
+        kr3 = oak_keyring_load(bad, err, sizeof err);
+        ok(kr3 != NULL, "a second key file");
+        is_int(oak_sign_verify(kr3, card, sizeof card - 1, sig), OAK_ETAMPER,
+               "another deployment's key does not verify our card");
+        oak_keyring_free(kr3);
+
+        is_int(oak_random_code(code, sizeof code), OAK_OK, "random code");
+        is_int((long long)strlen(code), 12, "12 characters");
+        for (const char *p = code; *p; p++)
+            if (!strchr("23456789ABCDEFGHJKMNPQRSTUVWXYZ", *p))
+                alphabet_ok = 0;
+        ok(alphabet_ok, "from the unambiguous alphabet (%s)", code);
+        oak_random_code(code2, sizeof code2);
+        ok(strcmp(code, code2) != 0, "two codes differ");
+        is_int(oak_random_code(code, 1), OAK_EINVAL, "no room: OAK_EINVAL");
+    }
+
     oak_field_free(NULL, 0);
     free(s_ascii);
     free(s_chinese);

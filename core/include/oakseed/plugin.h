@@ -389,6 +389,28 @@ struct oak_host {
      * init only. */
     int (*script_helper)(oak_plugin_ctx *ctx, const char *name, oak_script_helper fn, void *ud,
                          struct oak_error *err);
+
+    /* ---- 1.2: documents people carry, codes, attempt limits ------------- */
+    /* Ed25519 signature of MSG as 86 characters of base64url (OUT holds 87),
+     * with the deployment's signing key (derived from the key file's index
+     * key). OAK_ESTATE without a key file. */
+    int (*sign)(const void *msg, size_t len, char *out);
+    /* OAK_OK when SIG signs MSG, OAK_ETAMPER when it does not. */
+    int (*sign_verify)(const void *msg, size_t len, const char *sig);
+    /* The public key, 43 characters of base64url (OUT holds 44). */
+    int (*sign_public_key)(char *out);
+    /* LEN - 1 random characters from 23456789ABCDEFGHJKMNPQRSTUVWXYZ and a
+     * NUL: registration numbers, access codes (12 characters: 59 bits). */
+    int (*random_code)(char *out, size_t len);
+    /* Attempt limits kept in SQLite (shared by workers, kept over
+     * restarts), for guessable secrets such as access codes. KEY starts with
+     * the plugin's name ("registry:addr:1.2.3.4"). throttle_wait: seconds
+     * still to wait, 0 to go ahead; throttle_fail counts a failure (MAX
+     * within WINDOW_S seconds locks the key for WINDOW_S); throttle_clear
+     * forgets them (after a success). */
+    int (*throttle_wait)(const char *key);
+    void (*throttle_fail)(const char *key, int max, int window_s);
+    void (*throttle_clear)(const char *key);
 };
 
 #ifdef __cplusplus
