@@ -166,7 +166,7 @@ struct oak_scripts *oak_scripts_read(const char *root, const struct oak_scripts 
         return s;
     }
     while ((e = readdir(d)) != NULL) {
-        char lib[64];
+        char lib[sizeof e->d_name + 8];
 
         if (!folder_ok(e->d_name))
             continue;
