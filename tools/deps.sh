@@ -6,16 +6,22 @@ set -e
 
 OAK_PACKAGES="gcc make autoconf automake libtool pkg-config
 libfcgi-dev libfcgi-bin liblua5.4-dev lua5.4 libsqlite3-dev sqlite3
-libssl-dev libjansson-dev nginx curl ca-certificates valgrind"
+libssl-dev libjansson-dev nginx curl ca-certificates"
+# Only the test suite (tools/check) needs these: valgrind, and for
+# tests/browser/ headless Chromium driven over its DevTools pipe by a
+# Python script (standard library only), with CJK fonts so screenshots
+# show Chinese text rather than boxes.
+OAK_TEST_PACKAGES="valgrind chromium python3 fonts-noto-cjk"
 
+# oak_install_deps [test]: the build and run packages, plus the test ones.
 oak_missing_packages() {
-    for p in $OAK_PACKAGES; do
+    for p in $OAK_PACKAGES ${1:+$OAK_TEST_PACKAGES}; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
     done
 }
 
 oak_install_deps() {
-    missing=$(oak_missing_packages | tr '\n' ' ')
+    missing=$(oak_missing_packages "${1:-}" | tr '\n' ' ')
     [ -z "$missing" ] && return 0
     echo "oakseed: installing Debian packages: $missing"
     if [ "$(id -u)" != 0 ]; then
@@ -40,5 +46,5 @@ oak_install_deps() {
 
 # Run directly: install.
 case "$0" in
-*deps.sh) oak_install_deps ;;
+*deps.sh) oak_install_deps "${1:-}" ;;
 esac

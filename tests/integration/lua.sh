@@ -12,8 +12,8 @@ oak_require nginx curl cgi-fcgi sqlite3
 scripts=$oak_tmp/scripts
 cp -R "$top_srcdir/scripts" "$scripts"
 chmod -R u+w "$scripts"
-oak_plugins example
-oak_config "example" "[lua]
+oak_plugins example registry
+oak_config "example, registry" "[lua]
 scripts = scripts
 instructions = 200000
 timeout_ms = 3000"
@@ -21,10 +21,10 @@ timeout_ms = 3000"
 # ---- tools on the shipped scripts ---------------------------------------------
 run "$OAKSEED" lua test "$top_srcdir/scripts" -c "$oak_conf"
 is "$rc" 0 "lua test: the shipped scripts pass their own tests"
-like "$out" '^8 passed, 0 failed$' "8 cases, all passing"
+like "$out" '^19 passed, 0 failed$' "19 cases (example and registry rules), all passing"
 like "$out" 'PASS 530000/example_test.lua: donation messages notify' "readable report names file and case"
 run "$OAKSEED" lua test "$top_srcdir/scripts/530000" -c "$oak_conf"
-like "$out" '^4 passed, 0 failed$' "a region folder runs only its own tests"
+like "$out" '^8 passed, 0 failed$' "a region folder runs only its own tests"
 run "$OAKSEED" lua check "$top_srcdir/scripts" -c "$oak_conf"
 is "$rc" 0 "lua check: the shipped scripts are clean"
 run "$OAKSEED" lua which example.validate 530502 -c "$oak_conf"

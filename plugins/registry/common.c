@@ -1,0 +1,309 @@
+/*
+ * common.c - helpers the registry's files share (see registry.h).
+ */
+#include "registry.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define THROTTLE_MAX 5
+#define THROTTLE_WINDOW 900
+
+static const char code_alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+void registry_mask_id(const char *id, char out[19])
+{
+    size_t n = id ? strlen(id) : 0;
+
+    if (n != 18) {
+        snprintf(out, 19, "%s", n ? "******" : "");
+        return;
+    }
+    snprintf(out, 19, "%.6s********%.4s", id, id + 14);
+}
+
+void registry_mask_mobile(const char *mobile, char out[12])
+{
+    size_t n = mobile ? strlen(mobile) : 0;
+
+    if (n != 11) {
+        snprintf(out, 12, "%s", n ? "****" : "");
+        return;
+    }
+    snprintf(out, 12, "%.3s****%.4s", mobile, mobile + 7);
+}
+
+int registry_new_code(char code[REGISTRY_CODE_LEN + 1], char display[15])
+{
+    int rc = host->random_code(code, REGISTRY_CODE_LEN + 1);
+
+    if (rc == OAK_OK)
+        snprintf(display, 15, "%.4s-%.4s-%.4s", code, code + 4, code + 8);
+    return rc;
+}
+
+int registry_code_normalise(const char *typed, char code[REGISTRY_CODE_LEN + 1])
+{
+    size_t n = 0;
+
+    if (!typed)
+        return -1;
+    for (const char *p = typed; *p; p++) {
+        char c = *p;
+
+        if (c == '-' || c == ' ')
+            continue;
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (n == REGISTRY_CODE_LEN || !strchr(code_alphabet, c) || c == '\0')
+            return -1;
+        code[n++] = c;
+    }
+    code[n] = '\0';
+    return n == REGISTRY_CODE_LEN ? 0 : -1;
+}
+
+int registry_code_hash(const char *purpose, const char *code, char out[65])
+{
+    char domain[64];
+
+    snprintf(domain, sizeof domain, "registry_%s", purpose);
+    for (char *p = domain; *p; p++)
+        if (*p == '.')
+            *p = '_';
+    return host->blind_index(domain, code, strlen(code), out);
+}
+
+int registry_new_number(char prefix, int region, char out[17])
+{
+    char suffix[REGISTRY_SUFFIX_LEN + 1];
+    int rc = host->random_code(suffix, sizeof suffix);
+
+    if (rc == OAK_OK)
+        snprintf(out, 17, "%c%06d-%s", prefix, region, suffix);
+    return rc;
+}
+
+static void keys(oak_req *req, const char *subject, char addr[96], char subj[96])
+{
+    const char *a = host->req_remote_addr(req);
+
+    snprintf(addr, 96, "registry:addr:%s", a ? a : "-");
+    snprintf(subj, 96, "registry:subject:%.64s", subject ? subject : "-");
+}
+
+int registry_throttle_check(oak_req *req, const char *subject)
+{
+    char addr[96], subj[96], after[16];
+    int wait, w2;
+
+    keys(req, subject, addr, subj);
+    wait = host->throttle_wait(addr);
+    w2 = host->throttle_wait(subj);
+    if (w2 > wait)
+        wait = w2;
+    if (wait <= 0)
+        return 0;
+    snprintf(after, sizeof after, "%d", wait);
+    host->set_header(req, "Retry-After", after);
+    host->error(req, 429, "too_many_attempts", "尝试次数过多，请稍后再试 (too many attempts, try again later)");
+    return 1;
+}
+
+void registry_throttle_fail(oak_req *req, const char *subject)
+{
+    char addr[96], subj[96];
+
+    keys(req, subject, addr, subj);
+    host->throttle_fail(addr, THROTTLE_MAX * 4, THROTTLE_WINDOW);
+    host->throttle_fail(subj, THROTTLE_MAX, THROTTLE_WINDOW);
+}
+
+void registry_throttle_ok(oak_req *req, const char *subject)
+{
+    char addr[96], subj[96];
+
+    keys(req, subject, addr, subj);
+    host->throttle_clear(subj);
+}
+
+const char *registry_str(const oak_json *obj, const char *name)
+{
+    return host->json_str(host->json_get(obj, name));
+}
+
+/* ---- field checks --------------------------------------------------------- */
+
+size_t registry_text_chars(const char *s)
+{
+    size_t n = 0;
+
+    for (; s && *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+void registry_region_str(int region, char out[7])
+{
+    snprintf(out, 7, "%06d", region > 0 && region < 1000000 ? region : 0);
+}
+
+oak_json *registry_json_text(const char *s)
+{
+    return s ? host->json_string(s) : host->json_null();
+}
+
+int registry_same_secret(const char *a, const char *b)
+{
+    size_t n = a ? strlen(a) : 0;
+    unsigned char diff = 0;
+
+    if (!a || !b || n != strlen(b))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+/* Record "<LABEL><ZH> (<FIELD><EN>)" on FIELD. */
+static void say(oak_req *req, const char *field, const char *label, const char *zh, const char *en)
+{
+    char msg[320];
+
+    snprintf(msg, sizeof msg, "%s%s (%s%s)", label, zh, field, en);
+    host->error_field(req, field, msg);
+}
+
+static void missing(oak_req *req, const char *field, const char *label)
+{
+    char msg[320];
+
+    snprintf(msg, sizeof msg, "请填写%s (%s is required)", label, field);
+    host->error_field(req, field, msg);
+}
+
+/* Control characters never belong in a form field (they also break CSV
+ * exports and the separators of stored contacts). */
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+const char *registry_want_text(oak_req *req, const oak_json *obj, const char *key,
+                               const char *field, const char *label, int min, int max)
+{
+    const oak_json *v = host->json_get(obj, key);
+    const char *s = host->json_str(v);
+    size_t n;
+
+    if (!v || host->json_type(v) == OAK_JSON_NULL || (s && !*s)) {
+        missing(req, field, label);
+        return NULL;
+    }
+    if (!s) {
+        say(req, field, label, "应为文字", " must be a string");
+        return NULL;
+    }
+    n = registry_text_chars(s);
+    if ((int)n < min || n > (size_t)max) {
+        char zh[64], en[64];
+
+        snprintf(zh, sizeof zh, "应为%d到%d个字", min, max);
+        snprintf(en, sizeof en, ": %d to %d characters", min, max);
+        say(req, field, label, zh, en);
+        return NULL;
+    }
+    if (has_control(s)) {
+        say(req, field, label, "含有无效字符", ": invalid characters");
+        return NULL;
+    }
+    return s;
+}
+
+/* Letters of any script, spaces, the middle dot of minority names
+ * (阿依古丽·买买提), '.' and '-' inside; no digits or markup. */
+static int name_ok(const char *s)
+{
+    if (*s == '-' || *s == '.' || *s == ' ')
+        return 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                          c == ' ' || c == '.' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+const char *registry_want_name(oak_req *req, const oak_json *obj, const char *key,
+                               const char *field, const char *label)
+{
+    const char *s = registry_want_text(req, obj, key, field, label, 2, 30);
+
+    if (s && !name_ok(s)) {
+        say(req, field, label, "只能包含文字、空格和间隔号", ": letters, spaces and · only");
+        return NULL;
+    }
+    return s;
+}
+
+const char *registry_want_mobile(oak_req *req, const oak_json *obj, const char *key,
+                                 const char *field, const char *label)
+{
+    const char *s = registry_want_text(req, obj, key, field, label, 1, 20);
+    const char *why = NULL;
+    char out[12], msg[256];
+
+    if (!s)
+        return NULL;
+    if (host->mobile_check(s, out, &why) != 0) {
+        snprintf(msg, sizeof msg, "%s：%s", label, why ? why : "号码无效 (invalid number)");
+        host->error_field(req, field, msg);
+        return NULL;
+    }
+    return host->req_strdup(req, out);
+}
+
+int registry_want_bool(oak_req *req, const oak_json *obj, const char *key, const char *field,
+                       const char *label)
+{
+    const oak_json *v = host->json_get(obj, key);
+    int t = host->json_type(v);
+
+    if (!v || t == OAK_JSON_NULL || t == OAK_JSON_FALSE)
+        return 0;
+    if (t == OAK_JSON_TRUE)
+        return 1;
+    say(req, field, label, "应为 true 或 false", " must be true or false");
+    return -1;
+}
+
+int registry_want_person(oak_req *req, const oak_json *obj, const char *key, const char *field,
+                         const char *label, struct registry_person *p)
+{
+    const oak_json *o = host->json_get(obj, key);
+    char f[64], l[96];
+
+    memset(p, 0, sizeof *p);
+    if (host->json_type(o) != OAK_JSON_OBJECT) {
+        if (o && host->json_type(o) != OAK_JSON_NULL)
+            say(req, field, label, "应包含姓名、关系和手机号码", " must be an object {name, relation, mobile}");
+        else
+            missing(req, field, label);
+        return -1;
+    }
+    snprintf(f, sizeof f, "%s.name", field);
+    snprintf(l, sizeof l, "%s姓名", label);
+    p->name = registry_want_name(req, o, "name", f, l);
+    snprintf(f, sizeof f, "%s.relation", field);
+    snprintf(l, sizeof l, "%s关系", label);
+    p->relation = registry_want_text(req, o, "relation", f, l, 1, 20);
+    snprintf(f, sizeof f, "%s.mobile", field);
+    snprintf(l, sizeof l, "%s手机号码", label);
+    p->mobile = registry_want_mobile(req, o, "mobile", f, l);
+    return p->name && p->relation && p->mobile ? 0 : -1;
+}

@@ -1,0 +1,135 @@
+/*
+ * registry.h - what the registry plugin's files share: the host table,
+ * the per-file init functions and migrations, and small helpers for
+ * masking, access codes and field errors.
+ *
+ * Files: registry.c (descriptor, init), common.c (these helpers),
+ * donors.c (donor registration, lookup/amend/withdraw, cards), wills.c
+ * (living wills), staff.c (staff search, detail, CSV, follow-ups),
+ * stats.c (public statistics).
+ */
+#ifndef REGISTRY_H
+#define REGISTRY_H
+
+#include <oakseed/plugin.h>
+
+#include <stddef.h>
+
+extern const struct oak_host *host;
+
+/* Migration SQL, one per file that owns tables (see registry.c). */
+extern const char registry_sql_donors[];
+extern const char registry_sql_wills[];
+
+int registry_donors_init(oak_plugin_ctx *ctx, struct oak_error *err);
+int registry_wills_init(oak_plugin_ctx *ctx, struct oak_error *err);
+int registry_staff_init(oak_plugin_ctx *ctx, struct oak_error *err);
+int registry_stats_init(oak_plugin_ctx *ctx, struct oak_error *err);
+
+#define REGISTRY_CODE_LEN 12            /* access and proxy codes */
+#define REGISTRY_SUFFIX_LEN 8           /* random part of a registration number */
+
+/* "110105********123X": first 6 and last 4 characters. OUT holds 19. */
+void registry_mask_id(const char *id, char out[19]);
+/* "138****5678". OUT holds 12. */
+void registry_mask_mobile(const char *mobile, char out[12]);
+
+/* A new code of REGISTRY_CODE_LEN characters, and its display form
+ * "XXXX-XXXX-XXXX" (DISPLAY holds 15). */
+int registry_new_code(char code[REGISTRY_CODE_LEN + 1], char display[15]);
+/* Normalise a code typed by a person (dashes, spaces, lower case) into
+ * CODE; 0, or -1 when it cannot be one of ours. */
+int registry_code_normalise(const char *typed, char code[REGISTRY_CODE_LEN + 1]);
+/* The keyed hash stored for CODE, for PURPOSE ("donor.access",
+ * "will.access", "will.proxy"). OUT holds 65. */
+int registry_code_hash(const char *purpose, const char *code, char out[65]);
+
+/* A registration number: PREFIX ('D' or 'W'), REGION, '-', random part.
+ * OUT holds 17. */
+int registry_new_number(char prefix, int region, char out[17]);
+
+/* Attempt limits for guessing access codes: call registry_throttle_check
+ * before checking (it answers 429 itself and returns nonzero when the
+ * caller is locked out), registry_throttle_fail on a wrong pair and
+ * registry_throttle_ok on success. SUBJECT is what is being guessed
+ * (a blind index of the ID number, or a registration number). */
+int registry_throttle_check(oak_req *req, const char *subject);
+void registry_throttle_fail(oak_req *req, const char *subject);
+void registry_throttle_ok(oak_req *req, const char *subject);
+
+/* The string member NAME of OBJ, or NULL when absent or not a string. */
+const char *registry_str(const oak_json *obj, const char *name);
+
+/* ---- added for the donor side (common.c) ------------------------------ */
+
+/* Characters (not bytes) of UTF-8 text S. */
+size_t registry_text_chars(const char *s);
+/* Six digits of REGION into OUT ("530502"). */
+void registry_region_str(int region, char out[7]);
+/* A new JSON string of S, or JSON null when S is NULL. */
+oak_json *registry_json_text(const char *s);
+/* 1 when two secrets (hex hashes) are equal, compared in constant time. */
+int registry_same_secret(const char *a, const char *b);
+
+/*
+ * Field checks for the forms people fill in. Each takes the member KEY of
+ * OBJ and, when it is wrong, records a Chinese message (with English in
+ * brackets) on FIELD (the dotted name the page knows, e.g.
+ * "emergency_contact.mobile") naming LABEL ("紧急联系人手机号码"), and
+ * returns NULL. The strings returned are borrowed from OBJ, or request
+ * memory for a normalised mobile number.
+ */
+const char *registry_want_text(oak_req *req, const oak_json *obj, const char *key,
+                               const char *field, const char *label, int min, int max);
+/* A person's name: 2-30 characters of letters, spaces, '·', '.' or '-'. */
+const char *registry_want_name(oak_req *req, const oak_json *obj, const char *key,
+                               const char *field, const char *label);
+/* A mainland mobile number, returned as its 11 digits. */
+const char *registry_want_mobile(oak_req *req, const oak_json *obj, const char *key,
+                                 const char *field, const char *label);
+/* Optional boolean KEY: 0 or 1, or -1 (message recorded) when not a boolean. */
+int registry_want_bool(oak_req *req, const oak_json *obj, const char *key, const char *field,
+                       const char *label);
+
+/* A contact person: name, relation (1-20 characters), mobile. */
+struct registry_person {
+    const char *name, *relation, *mobile;
+};
+/* Check the object member KEY of OBJ as a person; FIELD prefixes the
+ * member names ("guardian" -> "guardian.name"), LABEL their labels.
+ * 0, or -1 when a message was recorded. */
+int registry_want_person(oak_req *req, const oak_json *obj, const char *key, const char *field,
+                         const char *label, struct registry_person *p);
+
+/* ---- donor records (donors.c), shared with staff.c -------------------- */
+
+#define REGISTRY_ORGANS 8
+/* "heart", "lungs", ... and their Chinese names, by bit of .organs. */
+extern const char *const registry_organ_keys[REGISTRY_ORGANS];
+extern const char *const registry_organ_names[REGISTRY_ORGANS];
+
+struct registry_donor {
+    long long rowid;
+    const char *number, *status, *code_hash, *gender, *ethnicity;
+    const char *registered_at, *withdrawn_at;
+    int region, age, all_organs, body;
+    unsigned organs;                   /* bit i: registry_organ_keys[i] */
+    /* personal data, set by registry_donor_open (request memory) */
+    const char *name, *id_number, *mobile;
+    struct registry_person contact, guardian;   /* guardian.name NULL: none */
+};
+
+/* Load the donor whose column BY ("number" or "id_index") is KEY, without
+ * its personal data. OAK_OK, OAK_ENOTFOUND, or a database error. */
+int registry_donor_find(oak_req *req, const char *by, const char *key, struct registry_donor *d);
+/* Decrypt D's personal data into request memory. OAK_OK or an error
+ * (logged; OAK_ETAMPER when a value does not belong to its row). */
+int registry_donor_open(oak_req *req, struct registry_donor *d);
+/* The masked view of an opened donor: number, status, name, masked ID and
+ * mobile numbers, age, gender, ethnicity, region, donation, contacts,
+ * dates and revisions. NULL on failure. */
+oak_json *registry_donor_json(oak_req *req, const struct registry_donor *d);
+/* "全部器官、遗体", "心脏、肝脏": D's choices for people. Request memory. */
+const char *registry_donation_text(oak_req *req, const struct registry_donor *d);
+
+#endif
