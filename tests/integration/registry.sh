@@ -331,6 +331,12 @@ ok "add 云南 staff without registry.read" adduser clerk staff 530000
 for u in yn bs bj clerk; do login $u; done
 is "$R_status" 200 "staff log in"
 
+# the registry's staff routes; each is checked for region isolation below
+# (the living-will read in registry_wills.sh)
+staff_routes=$("$OAKSEED" routes -c "$oak_conf" | awk '$3 == "registry" && $4 != "public" { print $1 " " $2 }' | LC_ALL=C sort | tr '\n' ';')
+is "$staff_routes" "GET /api/registry/staff/donors;GET /api/registry/staff/donors.csv;GET /api/registry/staff/donors/:number;GET /api/registry/staff/followups;GET /api/registry/staff/wills/:number;POST /api/registry/staff/donors/search;POST /api/registry/staff/followups/:id/done;" \
+    "every registry staff route is covered by the isolation tests"
+
 as yn GET /api/registry/staff/donors
 is "$R_status" 200 "云南 admin: search"
 like "$(body)" "\"number\":\"$NUM1\"" "lists the 保山 registration"
