@@ -165,8 +165,7 @@ int registry_same_secret(const char *a, const char *b)
     return diff == 0;
 }
 
-/* Record "<LABEL><ZH> (<FIELD><EN>)" on FIELD. */
-static void say(oak_req *req, const char *field, const char *label, const char *zh, const char *en)
+void registry_say(oak_req *req, const char *field, const char *label, const char *zh, const char *en)
 {
     char msg[320];
 
@@ -183,44 +182,129 @@ static void missing(oak_req *req, const char *field, const char *label)
 }
 
 /* Control characters never belong in a form field (they also break CSV
- * exports and the separators of stored contacts). */
-static int has_control(const char *s)
+ * exports and the separators of stored contacts); free text may keep line
+ * breaks and tabs. */
+static int has_control(const char *s, int multiline)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (multiline && (c == '\n' || c == '\r' || c == '\t'))
+            continue;
+        if (c < 0x20 || c == 0x7f)
             return 1;
+    }
     return 0;
+}
+
+/* The one text check: present, a string, MIN (at least 1) to MAX
+ * characters, no control characters. Free text (MULTILINE) keeps line
+ * breaks, and with MIN 0 may be left out: "" then. */
+static const char *want_text(oak_req *req, const oak_json *obj, const char *key, const char *field,
+                             const char *label, int min, int max, int multiline)
+{
+    const oak_json *v = host->json_get(obj, key);
+    const char *s = host->json_str(v);
+    int lo = min > 0 ? min : 1;
+    size_t n;
+
+    if (!v || host->json_type(v) == OAK_JSON_NULL || (s && !*s)) {
+        if (multiline && min == 0)
+            return "";
+        missing(req, field, label);
+        return NULL;
+    }
+    if (!s) {
+        registry_say(req, field, label, "应为文字", " must be a string");
+        return NULL;
+    }
+    n = registry_text_chars(s);
+    if (n < (size_t)lo || n > (size_t)max) {
+        char zh[64], en[64];
+
+        snprintf(zh, sizeof zh, "应为%d到%d个字", lo, max);
+        snprintf(en, sizeof en, ": %d to %d characters", lo, max);
+        registry_say(req, field, label, zh, en);
+        return NULL;
+    }
+    if (has_control(s, multiline)) {
+        registry_say(req, field, label, "含有无效字符", ": invalid characters");
+        return NULL;
+    }
+    return s;
 }
 
 const char *registry_want_text(oak_req *req, const oak_json *obj, const char *key,
                                const char *field, const char *label, int min, int max)
 {
-    const oak_json *v = host->json_get(obj, key);
-    const char *s = host->json_str(v);
-    size_t n;
+    return want_text(req, obj, key, field, label, min, max, 0);
+}
 
-    if (!v || host->json_type(v) == OAK_JSON_NULL || (s && !*s)) {
-        missing(req, field, label);
-        return NULL;
-    }
-    if (!s) {
-        say(req, field, label, "应为文字", " must be a string");
-        return NULL;
-    }
-    n = registry_text_chars(s);
-    if ((int)n < min || n > (size_t)max) {
-        char zh[64], en[64];
+const char *registry_want_free_text(oak_req *req, const oak_json *obj, const char *key,
+                                    const char *field, const char *label, int min, int max)
+{
+    return want_text(req, obj, key, field, label, min, max, 1);
+}
 
-        snprintf(zh, sizeof zh, "应为%d到%d个字", min, max);
-        snprintf(en, sizeof en, ": %d to %d characters", min, max);
-        say(req, field, label, zh, en);
-        return NULL;
+int registry_want_id(oak_req *req, const oak_json *obj, struct oak_id_facts *id)
+{
+    const char *s = registry_want_text(req, obj, "id_number", "id_number", "身份证号码", 1, 40);
+    const char *why = NULL;
+
+    if (!s)
+        return -1;
+    if (host->id_check(s, id, &why) != 0) {
+        host->error_field(req, "id_number", why ? why : "身份证号码无效 (invalid ID number)");
+        return -1;
     }
-    if (has_control(s)) {
-        say(req, field, label, "含有无效字符", ": invalid characters");
-        return NULL;
+    return 0;
+}
+
+int registry_want_region(oak_req *req, const oak_json *obj, int *region)
+{
+    const char *s = registry_want_text(req, obj, "region", "region", "所在地区", 6, 6);
+    int code = s ? host->region_parse(s) : 0;
+
+    if (!s)
+        return -1;
+    if (!code) {
+        host->error_field(req, "region", "所在地区代码未知 (region: unknown GB/T 2260 code)");
+        return -1;
     }
-    return s;
+    if (host->region_parent(code) == 0) {
+        host->error_field(req, "region",
+                          "所在地区请选择到市（州）或区县 (region: a prefecture or county, not a province)");
+        return -1;
+    }
+    *region = code;
+    return 0;
+}
+
+int registry_bad_body(oak_req *req)
+{
+    return host->error(req, 400, "bad_request", "请求体应为 JSON 对象 (body must be a JSON object)");
+}
+
+int registry_credentials(oak_req *req, const oak_json *body, const char *id_domain, const char *purpose,
+                         struct oak_id_facts *id, char idx[65], char hash[65], int *code_ok)
+{
+    const char *typed;
+    char code[REGISTRY_CODE_LEN + 1];
+    int rc;
+
+    if (host->json_type(body) != OAK_JSON_OBJECT)
+        return registry_bad_body(req), 1;
+    typed = registry_want_text(req, body, "access_code", "access_code", "查询码", 1, 40);
+    if (registry_want_id(req, body, id) != 0 || !typed)
+        return host->error(req, 422, "validation_failed", REGISTRY_CHECK_MSG), 1;
+    if ((rc = host->blind_index(id_domain, id->normalized, 18, idx)) != OAK_OK)
+        return rc;
+    if (registry_throttle_check(req, idx))
+        return 1;
+    *code_ok = registry_code_normalise(typed, code) == 0;
+    if (*code_ok && (rc = registry_code_hash(purpose, code, hash)) != OAK_OK)
+        return rc;
+    return OAK_OK;
 }
 
 /* Letters of any script, spaces, the middle dot of minority names
@@ -245,7 +329,7 @@ const char *registry_want_name(oak_req *req, const oak_json *obj, const char *ke
     const char *s = registry_want_text(req, obj, key, field, label, 2, 30);
 
     if (s && !name_ok(s)) {
-        say(req, field, label, "只能包含文字、空格和间隔号", ": letters, spaces and · only");
+        registry_say(req, field, label, "只能包含文字、空格和间隔号", ": letters, spaces and · only");
         return NULL;
     }
     return s;
@@ -278,7 +362,7 @@ int registry_want_bool(oak_req *req, const oak_json *obj, const char *key, const
         return 0;
     if (t == OAK_JSON_TRUE)
         return 1;
-    say(req, field, label, "应为 true 或 false", " must be true or false");
+    registry_say(req, field, label, "应为 true 或 false", " must be true or false");
     return -1;
 }
 
@@ -291,7 +375,7 @@ int registry_want_person(oak_req *req, const oak_json *obj, const char *key, con
     memset(p, 0, sizeof *p);
     if (host->json_type(o) != OAK_JSON_OBJECT) {
         if (o && host->json_type(o) != OAK_JSON_NULL)
-            say(req, field, label, "应包含姓名、关系和手机号码", " must be an object {name, relation, mobile}");
+            registry_say(req, field, label, "应包含姓名、关系和手机号码", " must be an object {name, relation, mobile}");
         else
             missing(req, field, label);
         return -1;

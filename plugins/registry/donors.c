@@ -64,8 +64,6 @@ const char registry_sql_donors[] =
 #define TABLE "registry_donors"
 #define ID_DOMAIN "registry.id_number"
 #define SEP "\x1f"   /* between the parts of a sealed contact person */
-#define CHECK_MSG "请检查填写的内容 (please check the fields)"
-#define NOT_FOUND_MSG "身份证号码或查询码不正确 (ID number or access code not recognised)"
 
 const char *const registry_organ_keys[REGISTRY_ORGANS] = {
     "heart", "lungs", "liver", "kidneys", "pancreas", "small_intestine", "corneas", "tissue"
@@ -108,26 +106,6 @@ struct donor_input {
     struct oak_id_facts id;
     int guardian_consent;
 };
-
-static int check_region(oak_req *req, const oak_json *obj, struct registry_donor *d)
-{
-    const char *s = registry_want_text(req, obj, "region", "region", "所在地区", 6, 6);
-    int code = s ? host->region_parse(s) : 0;
-
-    if (!s)
-        return -1;
-    if (!code) {
-        host->error_field(req, "region", "所在地区代码未知 (region: unknown GB/T 2260 code)");
-        return -1;
-    }
-    if (host->region_parent(code) == 0) {
-        host->error_field(req, "region",
-                          "所在地区请选择到市（州）或区县 (region: a prefecture or county, not a province)");
-        return -1;
-    }
-    d->region = code;
-    return 0;
-}
 
 static int check_ethnicity(oak_req *req, const oak_json *obj, struct registry_donor *d)
 {
@@ -229,20 +207,6 @@ static int check_consents(oak_req *req, const oak_json *obj)
     return bad;
 }
 
-static int check_id(oak_req *req, const oak_json *obj, struct oak_id_facts *id)
-{
-    const char *s = registry_want_text(req, obj, "id_number", "id_number", "身份证号码", 1, 40);
-    const char *why = NULL;
-
-    if (!s)
-        return -1;
-    if (host->id_check(s, id, &why) != 0) {
-        host->error_field(req, "id_number", why ? why : "身份证号码无效 (invalid ID number)");
-        return -1;
-    }
-    return 0;
-}
-
 /* A minor registers with a guardian's consent; an adult without one. */
 static int check_guardian(oak_req *req, const oak_json *obj, struct donor_input *in)
 {
@@ -280,12 +244,12 @@ static int check_new(oak_req *req, const oak_json *body, struct donor_input *in)
     memset(in, 0, sizeof *in);
     d->name = registry_want_name(req, body, "name", "name", "姓名");
     bad |= !d->name;
-    id_ok = check_id(req, body, &in->id) == 0;
+    id_ok = registry_want_id(req, body, &in->id) == 0;
     bad |= !id_ok;
     bad |= check_ethnicity(req, body, d) != 0;
     d->mobile = registry_want_mobile(req, body, "mobile", "mobile", "手机号码");
     bad |= !d->mobile;
-    bad |= check_region(req, body, d) != 0;
+    bad |= registry_want_region(req, body, &d->region) != 0;
     bad |= check_donation(req, body, d) != 0;
     bad |= registry_want_person(req, body, "emergency_contact", "emergency_contact", "紧急联系人",
                                 &d->contact) != 0;
@@ -357,7 +321,7 @@ static int run_validate(oak_req *req, const struct registry_donor *d, int amendi
         host->error_field(req, "region", "当地规则不接受此登记 (refused by the regional rules)");
     host->json_decref(*answer);
     *answer = NULL;
-    host->error(req, 422, "validation_failed", CHECK_MSG);
+    host->error(req, 422, "validation_failed", REGISTRY_CHECK_MSG);
     return 1;
 }
 
@@ -675,11 +639,6 @@ static int card_verify(oak_req *req, void *ud)
 
 /* ---- POST /api/registry/donors ------------------------------------------------------------- */
 
-static int bad_body(oak_req *req)
-{
-    return host->error(req, 400, "bad_request", "请求体应为 JSON 对象 (body must be a JSON object)");
-}
-
 /* The transaction of one registration: row, sealed fields, revision,
  * follow-ups of both hooks, audit. */
 static int store_new(oak_req *req, struct donor_input *in, const char *idx, const char *code_hash,
@@ -710,9 +669,9 @@ static int donors_create(oak_req *req, void *ud)
 
     (void)ud;
     if (host->json_type(body) != OAK_JSON_OBJECT)
-        return bad_body(req);
+        return registry_bad_body(req);
     if (check_new(req, body, &in) != 0)
-        return host->error(req, 422, "validation_failed", CHECK_MSG);
+        return host->error(req, 422, "validation_failed", REGISTRY_CHECK_MSG);
     if ((rc = run_validate(req, &in.d, 0, &validated)) != OAK_OK)
         return rc == 1 ? OAK_OK : rc;
     if ((rc = host->blind_index(ID_DOMAIN, in.id.normalized, 18, idx)) != OAK_OK ||
@@ -755,28 +714,17 @@ static int donors_create(oak_req *req, void *ud)
 static int authenticate(oak_req *req, const oak_json *body, struct registry_donor *d)
 {
     struct oak_id_facts id;
-    const char *typed;
-    char idx[65], code[REGISTRY_CODE_LEN + 1], hash[65];
+    char idx[65], hash[65];
     int rc, code_ok;
 
-    if (host->json_type(body) != OAK_JSON_OBJECT)
-        return bad_body(req), 1;
-    typed = registry_want_text(req, body, "access_code", "access_code", "查询码", 1, 40);
-    if (check_id(req, body, &id) != 0 || !typed)
-        return host->error(req, 422, "validation_failed", CHECK_MSG), 1;
-    if ((rc = host->blind_index(ID_DOMAIN, id.normalized, 18, idx)) != OAK_OK)
-        return rc;
-    if (registry_throttle_check(req, idx))
-        return 1;
-    code_ok = registry_code_normalise(typed, code) == 0;
-    if (code_ok && (rc = registry_code_hash("donor.access", code, hash)) != OAK_OK)
+    if ((rc = registry_credentials(req, body, ID_DOMAIN, "donor.access", &id, idx, hash, &code_ok)) != OAK_OK)
         return rc;
     rc = registry_donor_find(req, "id_index", idx, d);
     if (rc != OAK_OK && rc != OAK_ENOTFOUND)
         return rc;
     if (rc == OAK_ENOTFOUND || !code_ok || !registry_same_secret(hash, d->code_hash)) {
         registry_throttle_fail(req, idx);
-        return host->error(req, 404, "not_found", NOT_FOUND_MSG), 1;
+        return host->error(req, 404, "not_found", REGISTRY_NOT_FOUND_MSG), 1;
     }
     registry_throttle_ok(req, idx);
     return registry_donor_open(req, d);
@@ -841,7 +789,7 @@ static int apply_changes(oak_req *req, const oak_json *ch, struct registry_donor
         else if (strcmp(key, "ethnicity") == 0)
             bad |= check_ethnicity(req, ch, d) != 0;
         else if (strcmp(key, "region") == 0)
-            bad |= check_region(req, ch, d) != 0;
+            bad |= registry_want_region(req, ch, &d->region) != 0;
         else if (strcmp(key, "donation") == 0)
             bad |= check_donation(req, ch, d) != 0;
         else if (strcmp(key, "emergency_contact") == 0)
@@ -927,10 +875,10 @@ static int donors_amend(oak_req *req, void *ud)
     ch = host->json_get(body, "changes");
     if (host->json_type(ch) != OAK_JSON_OBJECT) {
         host->error_field(req, "changes", "请填写要修改的内容 (changes must be an object)");
-        return host->error(req, 422, "validation_failed", CHECK_MSG);
+        return host->error(req, 422, "validation_failed", REGISTRY_CHECK_MSG);
     }
     if (apply_changes(req, ch, &d, fields) != 0)
-        return host->error(req, 422, "validation_failed", CHECK_MSG);
+        return host->error(req, 422, "validation_failed", REGISTRY_CHECK_MSG);
     if ((rc = run_validate(req, &d, 1, &validated)) != OAK_OK)
         return rc == 1 ? OAK_OK : rc;
     if ((rc = host->db_begin(&err)) != OAK_OK) {
@@ -990,7 +938,7 @@ static int donors_withdraw(oak_req *req, void *ud)
         return rc == 1 ? OAK_OK : rc;
     if (host->json_get(body, "reason") && host->json_type(host->json_get(body, "reason")) != OAK_JSON_NULL &&
         !(reason = registry_want_text(req, body, "reason", "reason", "撤回原因", 1, 200)))
-        return host->error(req, 422, "validation_failed", CHECK_MSG);
+        return host->error(req, 422, "validation_failed", REGISTRY_CHECK_MSG);
     if (strcmp(d.status, "active") != 0)
         return audited_answer(req, "registry.donor.read", &d);
     if ((rc = host->db_begin(&err)) != OAK_OK)

@@ -81,6 +81,32 @@ int registry_same_secret(const char *a, const char *b);
  */
 const char *registry_want_text(oak_req *req, const oak_json *obj, const char *key,
                                const char *field, const char *label, int min, int max);
+/* Free text (a wish, a note): as registry_want_text, but line breaks and
+ * tabs are kept, and with MIN 0 the member may be left out ("" then). */
+const char *registry_want_free_text(oak_req *req, const oak_json *obj, const char *key,
+                                    const char *field, const char *label, int min, int max);
+/* Record "<LABEL><ZH> (<FIELD><EN>)" on FIELD. */
+void registry_say(oak_req *req, const char *field, const char *label, const char *zh, const char *en);
+/* The member "id_number" as a valid resident ID number (facts into ID);
+ * the member "region" as the code of a prefecture or county. 0, or -1
+ * when a message was recorded. */
+int registry_want_id(oak_req *req, const oak_json *obj, struct oak_id_facts *id);
+int registry_want_region(oak_req *req, const oak_json *obj, int *region);
+/* 400: the body is not a JSON object. Returns what host->error does. */
+int registry_bad_body(oak_req *req);
+
+#define REGISTRY_CHECK_MSG "请检查填写的内容 (please check the fields)"
+#define REGISTRY_NOT_FOUND_MSG "身份证号码或查询码不正确 (ID number or access code not recognised)"
+
+/* The first half of a registrant's sign-in with ID number + access code:
+ * checks BODY (400/422 answered), the blind index IDX of the ID number
+ * under ID_DOMAIN, the attempt limit on it (429 answered), and the keyed
+ * hash HASH of the typed code for PURPOSE; *CODE_OK is 0 when the typed
+ * code cannot be one of ours (HASH then unset). OAK_OK to go on; 1 when
+ * answered; or an error. */
+int registry_credentials(oak_req *req, const oak_json *body, const char *id_domain, const char *purpose,
+                         struct oak_id_facts *id, char idx[65], char hash[65], int *code_ok);
+
 /* A person's name: 2-30 characters of letters, spaces, '·', '.' or '-'. */
 const char *registry_want_name(oak_req *req, const oak_json *obj, const char *key,
                                const char *field, const char *label);

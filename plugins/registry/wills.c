@@ -73,8 +73,6 @@ const char registry_sql_wills[] =
 #define ID_DOMAIN "registry.will_id_number"
 #define MAX_PROXIES 3
 #define N_WITNESSES 2
-#define CHECK_MSG "请检查填写的内容 (please check the fields)"
-#define NOT_FOUND_MSG "身份证号码或查询码不正确 (ID number or access code not recognised)"
 #define PROXY_NOT_FOUND_MSG "预嘱编号或代理人查询码不正确 (will number or proxy code not recognised)"
 #define NO_WILL_MSG "未找到该生前预嘱 (living will not found)"
 
@@ -400,85 +398,6 @@ struct will_input {
     oak_json *doc;
 };
 
-static void say(oak_req *req, const char *field, const char *zh_label, const char *zh, const char *en)
-{
-    char msg[320];
-
-    snprintf(msg, sizeof msg, "%s%s (%s%s)", zh_label, zh, field, en);
-    host->error_field(req, field, msg);
-}
-
-/* Free text of a wish: MIN to MAX characters; line breaks and tabs are
- * fine, other control characters are not. NULL with a message recorded,
- * or "" for an optional (MIN 0) member left out. */
-static const char *want_wish_text(oak_req *req, const oak_json *obj, const char *key, const char *field,
-                                  const char *label, int min, int max)
-{
-    const oak_json *v = host->json_get(obj, key);
-    const char *s = host->json_str(v);
-    size_t n;
-
-    if (!v || host->json_type(v) == OAK_JSON_NULL || (s && !*s)) {
-        if (min == 0)
-            return "";
-        say(req, field, "请填写", label, " is required");
-        return NULL;
-    }
-    if (!s) {
-        say(req, field, label, "应为文字", " must be a string");
-        return NULL;
-    }
-    n = registry_text_chars(s);
-    if ((int)n < min || n > (size_t)max) {
-        char zh[64], en[64];
-
-        snprintf(zh, sizeof zh, "应为%d到%d个字", min > 0 ? min : 1, max);
-        snprintf(en, sizeof en, ": %d to %d characters", min > 0 ? min : 1, max);
-        say(req, field, label, zh, en);
-        return NULL;
-    }
-    for (const char *p = s; *p; p++)
-        if (((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r') || *p == 0x7f) {
-            say(req, field, label, "含有无效字符", ": invalid characters");
-            return NULL;
-        }
-    return s;
-}
-
-static int check_id(oak_req *req, const oak_json *obj, struct oak_id_facts *id)
-{
-    const char *s = registry_want_text(req, obj, "id_number", "id_number", "身份证号码", 1, 40);
-    const char *why = NULL;
-
-    if (!s)
-        return -1;
-    if (host->id_check(s, id, &why) != 0) {
-        host->error_field(req, "id_number", why ? why : "身份证号码无效 (invalid ID number)");
-        return -1;
-    }
-    return 0;
-}
-
-static int check_region(oak_req *req, const oak_json *obj, int *region)
-{
-    const char *s = registry_want_text(req, obj, "region", "region", "所在地区", 6, 6);
-    int code = s ? host->region_parse(s) : 0;
-
-    if (!s)
-        return -1;
-    if (!code) {
-        host->error_field(req, "region", "所在地区代码未知 (region: unknown GB/T 2260 code)");
-        return -1;
-    }
-    if (host->region_parent(code) == 0) {
-        host->error_field(req, "region",
-                          "所在地区请选择到市（州）或区县 (region: a prefecture or county, not a province)");
-        return -1;
-    }
-    *region = code;
-    return 0;
-}
-
 static int leap(int y)
 {
     return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -571,7 +490,7 @@ static oak_json *check_life_support(oak_req *req, const oak_json *wishes)
         host->error_field(req, "wishes.life_support.choice",
                           "请选择是否使用生命支持治疗：要、不要或由代理人决定 "
                           "(wishes.life_support.choice: want, do_not_want or proxy_decides)");
-    note = want_wish_text(req, o, "note", "wishes.life_support.note", "生命支持治疗的说明", 0, 1000);
+    note = registry_want_free_text(req, o, "note", "wishes.life_support.note", "生命支持治疗的说明", 0, 1000);
     if (!known || !note)
         return NULL;
     out = host->json_object();
@@ -611,7 +530,7 @@ static oak_json *check_proxies(oak_req *req, const oak_json *wishes, struct will
         if (host->json_type(p) != OAK_JSON_OBJECT) {
             snprintf(f, sizeof f, "wishes.proxies.%zu", i);
             snprintf(l, sizeof l, "第%zu位代理人", i + 1);
-            say(req, f, l, "应包含姓名、关系和手机号码", " must be an object {name, relation, mobile}");
+            registry_say(req, f, l, "应包含姓名、关系和手机号码", " must be an object {name, relation, mobile}");
             bad = 1;
             continue;
         }
@@ -619,7 +538,7 @@ static oak_json *check_proxies(oak_req *req, const oak_json *wishes, struct will
         snprintf(l, sizeof l, "第%zu位代理人姓名", i + 1);
         x->name = registry_want_name(req, p, "name", f, l);
         if (x->name && name_in(x->name, names, (int)i)) {
-            say(req, f, l, "与其他代理人重复", ": each proxy only once");
+            registry_say(req, f, l, "与其他代理人重复", ": each proxy only once");
             x->name = NULL;
         }
         names[i] = x->name;
@@ -671,20 +590,20 @@ static oak_json *check_witnesses(oak_req *req, const oak_json *body, const char 
         if (host->json_type(w) != OAK_JSON_OBJECT) {
             snprintf(f, sizeof f, "witnesses.%d", i);
             snprintf(l, sizeof l, "第%d位见证人", i + 1);
-            say(req, f, l, "应包含姓名", " must be an object {name}");
+            registry_say(req, f, l, "应包含姓名", " must be an object {name}");
             bad = 1;
             continue;
         }
         if (!(names[i] = registry_want_name(req, w, "name", f, l))) {
             bad = 1;
         } else if (self && strcmp(names[i], self) == 0) {
-            say(req, f, l, "不能是本人", ": not the registrant");
+            registry_say(req, f, l, "不能是本人", ": not the registrant");
             bad = 1;
         } else if (name_in(names[i], proxies, MAX_PROXIES)) {
-            say(req, f, l, "不能同时是代理人", ": not one of the proxies");
+            registry_say(req, f, l, "不能同时是代理人", ": not one of the proxies");
             bad = 1;
         } else if (name_in(names[i], names, i)) {
-            say(req, f, l, "与另一位见证人重复", ": two different people");
+            registry_say(req, f, l, "与另一位见证人重复", ": two different people");
             bad = 1;
         }
     }
@@ -728,13 +647,13 @@ static int check_document(oak_req *req, const oak_json *body, const struct oak_i
         bad = 1;
         in->nproxies = 0;
     } else {
-        s = want_wish_text(req, w, "medical_care", "wishes.medical_care",
+        s = registry_want_free_text(req, w, "medical_care", "wishes.medical_care",
                            "第一个愿望（我要或不要什么医疗服务）", 1, 2000);
         bad |= put(wishes, "medical_care", s ? host->json_string(s) : NULL);
         bad |= put(wishes, "life_support", check_life_support(req, w));
-        s = want_wish_text(req, w, "comfort", "wishes.comfort", "第三个愿望（我希望别人怎样对待我）", 1, 2000);
+        s = registry_want_free_text(req, w, "comfort", "wishes.comfort", "第三个愿望（我希望别人怎样对待我）", 1, 2000);
         bad |= put(wishes, "comfort", s ? host->json_string(s) : NULL);
-        s = want_wish_text(req, w, "family_message", "wishes.family_message",
+        s = registry_want_free_text(req, w, "family_message", "wishes.family_message",
                            "第四个愿望（我想让家人和朋友知道什么）", 0, 2000);
         bad |= put(wishes, "family_message", s ? host->json_string(s) : NULL);
         bad |= put(wishes, "proxies", check_proxies(req, w, in));
@@ -759,7 +678,7 @@ static int check_new(oak_req *req, const oak_json *body, struct will_input *in)
     memset(in, 0, sizeof *in);
     in->name = registry_want_name(req, body, "name", "name", "姓名");
     bad |= !in->name;
-    id_ok = check_id(req, body, &in->id) == 0;
+    id_ok = registry_want_id(req, body, &in->id) == 0;
     if (id_ok && in->id.age < 18) {
         host->error_field(req, "id_number", "生前预嘱须由年满18周岁的本人订立 (living wills are for adults only)");
         id_ok = 0;
@@ -767,7 +686,7 @@ static int check_new(oak_req *req, const oak_json *body, struct will_input *in)
     bad |= !id_ok;
     in->mobile = registry_want_mobile(req, body, "mobile", "mobile", "手机号码");
     bad |= !in->mobile;
-    bad |= check_region(req, body, &in->region) != 0;
+    bad |= registry_want_region(req, body, &in->region) != 0;
     bad |= check_document(req, body, id_ok ? &in->id : NULL, in->name, in) != 0;
     if (bad) {
         host->json_decref(in->doc);
@@ -1132,11 +1051,6 @@ static int add_read(const struct will *w, long long proxy_id, const char *staff,
 
 /* ---- answers -------------------------------------------------------------------------------- */
 
-static int bad_body(oak_req *req)
-{
-    return host->error(req, 400, "bad_request", "请求体应为 JSON 对象 (body must be a JSON object)");
-}
-
 /* Mask the proxies' mobile numbers of DOC's wishes in place. */
 static void mask_doc(oak_json *doc)
 {
@@ -1327,9 +1241,9 @@ static int wills_create(oak_req *req, void *ud)
 
     (void)ud;
     if (host->json_type(body) != OAK_JSON_OBJECT)
-        return bad_body(req);
+        return registry_bad_body(req);
     if (check_new(req, body, &in) != 0)
-        return host->error(req, 422, "validation_failed", CHECK_MSG);
+        return host->error(req, 422, "validation_failed", REGISTRY_CHECK_MSG);
     memset(&w, 0, sizeof w);
     if ((rc = host->blind_index(ID_DOMAIN, in.id.normalized, 18, idx)) != OAK_OK ||
         (rc = registry_new_code(code, shown)) != OAK_OK ||
@@ -1370,28 +1284,17 @@ static int wills_create(oak_req *req, void *ud)
  * of the ID number. */
 static int authenticate(oak_req *req, const oak_json *body, struct will *w, struct oak_id_facts *id)
 {
-    const char *typed;
-    char idx[65], code[REGISTRY_CODE_LEN + 1], hash[65];
+    char idx[65], hash[65];
     int rc, code_ok;
 
-    if (host->json_type(body) != OAK_JSON_OBJECT)
-        return bad_body(req), 1;
-    typed = registry_want_text(req, body, "access_code", "access_code", "查询码", 1, 40);
-    if (check_id(req, body, id) != 0 || !typed)
-        return host->error(req, 422, "validation_failed", CHECK_MSG), 1;
-    if ((rc = host->blind_index(ID_DOMAIN, id->normalized, 18, idx)) != OAK_OK)
-        return rc;
-    if (registry_throttle_check(req, idx))
-        return 1;
-    code_ok = registry_code_normalise(typed, code) == 0;
-    if (code_ok && (rc = registry_code_hash("will.access", code, hash)) != OAK_OK)
+    if ((rc = registry_credentials(req, body, ID_DOMAIN, "will.access", id, idx, hash, &code_ok)) != OAK_OK)
         return rc;
     rc = will_find(req, 0, idx, w);
     if (rc != OAK_OK && rc != OAK_ENOTFOUND)
         return rc;
     if (rc == OAK_ENOTFOUND || !code_ok || !registry_same_secret(hash, w->code_hash)) {
         registry_throttle_fail(req, idx);
-        return host->error(req, 404, "not_found", NOT_FOUND_MSG), 1;
+        return host->error(req, 404, "not_found", REGISTRY_NOT_FOUND_MSG), 1;
     }
     registry_throttle_ok(req, idx);
     return will_open(req, w);
@@ -1472,7 +1375,7 @@ static int wills_update(oak_req *req, void *ud)
         return revoked_conflict(req);
     memset(&in, 0, sizeof in);
     if (check_document(req, body, &id, w.name, &in) != 0)
-        return host->error(req, 422, "validation_failed", CHECK_MSG);
+        return host->error(req, 422, "validation_failed", REGISTRY_CHECK_MSG);
     if ((rc = host->db_begin(&err)) != OAK_OK) {
         host->json_decref(in.doc);
         return rc;
@@ -1619,7 +1522,7 @@ static int wills_proxy(oak_req *req, void *ud)
 
     (void)ud;
     if (host->json_type(body) != OAK_JSON_OBJECT)
-        return bad_body(req);
+        return registry_bad_body(req);
     typed_number = registry_want_text(req, body, "number", "number", "预嘱编号", 1, 40);
     typed_code = registry_want_text(req, body, "proxy_code", "proxy_code", "代理人查询码", 1, 40);
     if (typed_number && number_normalise(typed_number, number) != 0) {
@@ -1628,7 +1531,7 @@ static int wills_proxy(oak_req *req, void *ud)
         typed_number = NULL;
     }
     if (!typed_number || !typed_code)
-        return host->error(req, 422, "validation_failed", CHECK_MSG);
+        return host->error(req, 422, "validation_failed", REGISTRY_CHECK_MSG);
     if (registry_throttle_check(req, number))
         return OAK_OK;
     code_ok = registry_code_normalise(typed_code, code) == 0;
@@ -1685,12 +1588,12 @@ static int wills_staff_read(oak_req *req, void *ud)
         host->error_field(req, "reason", n ? "查阅原因应为4到200个字 (reason: 4 to 200 characters)"
                                            : "请填写查阅原因，登记人将看到此原因 (reason is required; "
                                              "the registrant sees it)");
-        return host->error(req, 422, "validation_failed", CHECK_MSG);
+        return host->error(req, 422, "validation_failed", REGISTRY_CHECK_MSG);
     }
     for (const char *p = reason; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
             host->error_field(req, "reason", "查阅原因含有无效字符 (reason: invalid characters)");
-            return host->error(req, 422, "validation_failed", CHECK_MSG);
+            return host->error(req, 422, "validation_failed", REGISTRY_CHECK_MSG);
         }
     if (number_normalise(typed, number) != 0)
         return host->error(req, 404, "not_found", NO_WILL_MSG);

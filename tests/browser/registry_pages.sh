@@ -45,9 +45,7 @@ scripts = scripts"
 
 run "$OAKSEED" keygen "$oak_tmp/data/keys"
 is "$rc" 0 "keygen writes a key file" || diag "$err"
-printf '%s\n' "$PW" | timeout 60 "$OAKSEED" user add clerk --role regional_admin --region 530000 \
-    --password-stdin -c "$oak_conf" > /dev/null 2> "$oak_tmp/resp/adduser.err"
-is "$?" 0 "a 云南省 regional admin account" || diag "$(cat "$oak_tmp/resp/adduser.err")"
+ok "a 云南省 regional admin account" adduser clerk regional_admin 530000 || diag "$(cat "$oak_tmp/resp/adduser.err")"
 
 ok "oakseed starts with the registry plugin" oak_start || bail_out "cannot start oakseed"
 ok "nginx starts" oak_nginx_start || bail_out "cannot start nginx"

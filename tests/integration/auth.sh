@@ -33,10 +33,6 @@ like "$err" "readable by group or others \\(mode 0640\\); run chmod 600" "and sa
 chmod 0600 "$keys"
 
 # ---- accounts -----------------------------------------------------------------
-adduser() { # NAME ROLE [REGION]
-    printf '%s\n' "$PW" | timeout 60 "$OAKSEED" user add "$1" --role "$2" ${3:+--region "$3"} \
-        --password-stdin -c "$oak_conf" > /dev/null 2> "$oak_tmp/resp/adduser.err"
-}
 ok "add 云南 regional admin" adduser yn regional_admin 530000
 ok "add 保山 regional admin" adduser bs regional_admin 530500
 ok "add 北京 regional admin" adduser bj regional_admin 110000
@@ -63,19 +59,6 @@ ok "oakseed starts" oak_start || bail_out "cannot start oakseed"
 ok "nginx starts" oak_nginx_start || bail_out "cannot start nginx"
 
 # ---- login ----------------------------------------------------------------------
-login() { # NAME [PASSWORD] -> cookie jar $oak_tmp/NAME.jar, CSRF in $oak_tmp/NAME.csrf
-    http POST /api/auth/login -H 'Content-Type: application/json' -c "$oak_tmp/$1.jar" \
-        --data "{\"username\":\"$1\",\"password\":\"${2:-$PW}\"}"
-    jget csrf_token > "$oak_tmp/$1.csrf" 2> /dev/null || : > "$oak_tmp/$1.csrf"
-}
-as() { # NAME METHOD PATH [CURL-ARGS...]
-    as_who=$1
-    shift
-    as_m=$1
-    as_p=$2
-    shift 2
-    http "$as_m" "$as_p" -b "$oak_tmp/$as_who.jar" -H "X-CSRF-Token: $(cat "$oak_tmp/$as_who.csrf")" "$@"
-}
 
 login yn
 is "$R_status" 200 "yn logs in through nginx"

@@ -12,6 +12,7 @@
 #   requests   http (curl via nginx), fcgi (cgi-fcgi straight to oakseed);
 #              both leave $R_status, $R_headers, $R_body; hdr NAME reads a
 #              response header, jget KEY a JSON value of the body
+#   staff      adduser, login, as (a request with a staff session)
 #
 # Everything listens on 127.0.0.1 or on unix sockets under $oak_tmp.
 # Nothing here uses bash features, python or jq.
@@ -633,6 +634,31 @@ ecode() {
 # sql DB STATEMENT: run one statement with the sqlite3 CLI.
 sql() {
     sqlite3 -batch -noheader -cmd '.timeout 5000' "$1" "$2"
+}
+
+# ---- staff sessions (oakseed's own config: $oak_conf; password: $PW) -------
+# adduser NAME ROLE [REGION]: create a staff account (stderr kept in
+# $oak_tmp/resp/adduser.err)
+adduser() {
+    printf '%s\n' "$PW" | timeout 60 "$OAKSEED" user add "$1" --role "$2" ${3:+--region "$3"} \
+        --password-stdin -c "$oak_conf" > /dev/null 2> "$oak_tmp/resp/adduser.err"
+}
+# login NAME [PASSWORD]: log in through nginx; the cookie jar is
+# $oak_tmp/NAME.jar, the CSRF token $oak_tmp/NAME.csrf
+login() {
+    http POST /api/auth/login -H 'Content-Type: application/json' -c "$oak_tmp/$1.jar" \
+        --data "{\"username\":\"$1\",\"password\":\"${2:-$PW}\"}"
+    jget csrf_token > "$oak_tmp/$1.csrf" 2> /dev/null || : > "$oak_tmp/$1.csrf"
+}
+# as NAME METHOD PATH [CURL-ARGS...]: a request with NAME's session and
+# CSRF token
+as() {
+    as_who=$1
+    shift
+    as_m=$1
+    as_p=$2
+    shift 2
+    http "$as_m" "$as_p" -b "$oak_tmp/$as_who.jar" -H "X-CSRF-Token: $(cat "$oak_tmp/$as_who.csrf")" "$@"
 }
 
 # run COMMAND...: run it (at most 60 s) and keep $rc, $out (stdout), $err

@@ -307,23 +307,6 @@ done
 nok "no ID number or mobile in the log" grep -Eq "$ID1|$ID2|$ID4|$MOB1|13600001111" "$oak_log" "$oak_tmp/log/oakseed.out"
 
 # ---- staff -------------------------------------------------------------------------------------
-adduser() { # NAME ROLE [REGION]
-    printf '%s\n' "$PW" | timeout 60 "$OAKSEED" user add "$1" --role "$2" ${3:+--region "$3"} \
-        --password-stdin -c "$oak_conf" > /dev/null 2>&1
-}
-login() {
-    http POST /api/auth/login -H 'Content-Type: application/json' -c "$oak_tmp/$1.jar" \
-        --data "{\"username\":\"$1\",\"password\":\"$PW\"}"
-    jget csrf_token > "$oak_tmp/$1.csrf" 2> /dev/null || : > "$oak_tmp/$1.csrf"
-}
-as() { # NAME METHOD PATH [CURL-ARGS...]
-    as_who=$1
-    shift
-    as_m=$1
-    as_p=$2
-    shift 2
-    http "$as_m" "$as_p" -b "$oak_tmp/$as_who.jar" -H "X-CSRF-Token: $(cat "$oak_tmp/$as_who.csrf")" "$@"
-}
 ok "add 云南 regional admin" adduser yn regional_admin 530000
 ok "add 保山 regional admin" adduser bs regional_admin 530500
 ok "add 北京 regional admin" adduser bj regional_admin 110000
