@@ -4,6 +4,7 @@
 #include "app.h"
 #include "auth.h"
 #include "db.h"
+#include "json.h"
 #include "keyfile.h"
 #include "log.h"
 #include "plugins.h"
@@ -29,9 +30,11 @@ const struct oak_scripts *oak_scripts_previous;
 
 struct oak_app *oak_app_create(const struct oak_cli *cli, int flags, char *err, size_t errlen)
 {
-    struct oak_app *app = calloc(1, sizeof *app);
+    struct oak_app *app;
     struct oak_plugin_ctx *core;
 
+    oak_json_init();
+    app = calloc(1, sizeof *app);
     if (!app) {
         snprintf(err, errlen, "out of memory");
         return NULL;

@@ -339,8 +339,8 @@ void oak_throttle_clear(const char *key)
  * accounts cost as much as known ones. */
 static const char *dummy_hash(int log_n)
 {
-    static char hash[OAK_PASSWORD_HASH_MAX];
-    static int for_n;
+    static _Thread_local char hash[OAK_PASSWORD_HASH_MAX];
+    static _Thread_local int for_n;
 
     if (for_n != log_n) {
         char pw[44];

@@ -34,6 +34,7 @@ static const struct key_def keys[] = {
     { "server",   "socket_group",   K_STR,   F(socket_group), 0, 0 },
     { "server",   "socket_mode",    K_MODE,  F(socket_mode), 0, 0777 },
     { "server",   "workers",        K_INT,   F(workers), 1, 256 },
+    { "server",   "threads",        K_INT,   F(threads), 1, 64 },
     { "server",   "max_requests",   K_INT,   F(max_requests), 0, LONG_MAX },
     { "server",   "pid_file",       K_PATH,  F(pid_file), 0, 0 },
     { "server",   "drain_timeout",  K_INT,   F(drain_timeout), 1, 3600 },
@@ -79,6 +80,7 @@ void oak_config_defaults(struct oak_config *cfg)
     cfg->listen = xstrdup("unix:/run/oakseed/oakseed.sock");
     cfg->socket_mode = 0660;
     cfg->workers = 2;
+    cfg->threads = 1;
     cfg->max_requests = 10000;
     cfg->drain_timeout = 30;
     cfg->log_level = OAK_L_INFO;

@@ -25,6 +25,7 @@ struct oak_config {
     char *socket_group;         /* group owning a unix socket, NULL: ours */
     int socket_mode;            /* default 0660 */
     int workers;
+    int threads;                /* serving threads per worker, each with its own db and Lua */
     long max_requests;          /* recycle a worker after this many, 0: never */
     char *pid_file;
     int drain_timeout;          /* seconds to wait for workers on stop/reload */

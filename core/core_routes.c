@@ -20,6 +20,10 @@ static int health(oak_req *req, void *ud)
 
     if (!db_ok)
         return H->error(req, 503, "service_unavailable", "数据库不可用 (database unreachable)");
+    if (oak_db_writes_refused())
+        return H->error(req, 503, "service_unavailable",
+                        "数据库写入失败后已停止写入，请检查磁盘后重启服务 "
+                        "(writes stopped after a disk write or sync failed; check the disk, then restart oakseed)");
     body = H->json_object();
     plugins = H->json_array();
     for (int i = 1; i < app->nplugins; i++) {

@@ -23,6 +23,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #define FIELD_INFO "oakseed field v1"
 #define INDEX_INFO "oakseed blind index v1"
@@ -34,15 +35,38 @@
 /* 4 + table + 4 + column + 8 + 4 */
 #define AAD_MAX (4 + OAK_FIELD_NAME_MAX + 4 + OAK_FIELD_NAME_MAX + 8 + 4)
 
+/* ---- algorithms ----------------------------------------------------------- */
+
+/* Fetched once per process and kept until it exits: a fetch takes
+ * OpenSSL's method-store locks and look-ups each time otherwise. NULL when
+ * a fetch failed; every use then fails as the fetch itself would have. */
+static EVP_KDF *alg_hkdf;
+static EVP_MAC *alg_hmac;
+static EVP_CIPHER *alg_gcm;
+static pthread_once_t alg_once = PTHREAD_ONCE_INIT;
+
+static void fetch_algs(void)
+{
+    alg_hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    alg_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    alg_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
+static void algs(void)
+{
+    pthread_once(&alg_once, fetch_algs);
+}
+
 /* ---- key derivation ----------------------------------------------------- */
 
 static int derive(const unsigned char *ikm, const char *info, unsigned char out[SUBKEY_LEN])
 {
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    EVP_KDF_CTX *kctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+    EVP_KDF_CTX *kctx;
     OSSL_PARAM params[4];
     int rc = -1;
 
+    algs();
+    kctx = alg_hkdf ? EVP_KDF_CTX_new(alg_hkdf) : NULL;
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, OAK_KEY_LEN);
     params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
@@ -50,7 +74,6 @@ static int derive(const unsigned char *ikm, const char *info, unsigned char out[
     if (kctx && EVP_KDF_derive(kctx, out, SUBKEY_LEN, params) == 1)
         rc = 0;
     EVP_KDF_CTX_free(kctx); /* wipes its copy of the key */
-    EVP_KDF_free(kdf);
     if (rc < 0)
         OPENSSL_cleanse(out, SUBKEY_LEN);
     return rc;
@@ -176,9 +199,12 @@ static int gcm(int enc, const unsigned char key[SUBKEY_LEN], const unsigned char
                const unsigned char *aad, size_t aad_len, const unsigned char *in, size_t len,
                unsigned char *out, unsigned char tag[TAG_LEN])
 {
-    EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    EVP_CIPHER *cipher;
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int n, rc = OAK_ERROR;
+
+    algs();
+    cipher = alg_gcm;
 
     if (!cipher || !c)
         goto out;
@@ -205,7 +231,6 @@ static int gcm(int enc, const unsigned char key[SUBKEY_LEN], const unsigned char
     rc = OAK_OK;
 out:
     EVP_CIPHER_CTX_free(c); /* wipes the key schedule */
-    EVP_CIPHER_free(cipher);
     if (rc != OAK_OK)
         ERR_clear_error();
     return rc;
@@ -352,7 +377,6 @@ int oak_blind_index(const struct oak_keyring *kr, const char *domain, const void
 {
     static const char digits[] = "0123456789abcdef";
     unsigned char subkey[SUBKEY_LEN], prefix[4], mac[32];
-    EVP_MAC *m = NULL;
     EVP_MAC_CTX *mc = NULL;
     OSSL_PARAM params[2];
     size_t maclen = 0, dl, i;
@@ -368,8 +392,8 @@ int oak_blind_index(const struct oak_keyring *kr, const char *domain, const void
     put_u32(prefix, (uint32_t)dl);
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
-    m = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    mc = m ? EVP_MAC_CTX_new(m) : NULL;
+    algs();
+    mc = alg_hmac ? EVP_MAC_CTX_new(alg_hmac) : NULL;
     if (!mc || EVP_MAC_init(mc, subkey, sizeof subkey, params) != 1 ||
         EVP_MAC_update(mc, prefix, sizeof prefix) != 1 ||
         EVP_MAC_update(mc, (const unsigned char *)domain, dl) != 1 ||
@@ -386,7 +410,6 @@ int oak_blind_index(const struct oak_keyring *kr, const char *domain, const void
     rc = OAK_OK;
 out:
     EVP_MAC_CTX_free(mc);
-    EVP_MAC_free(m);
     OPENSSL_cleanse(subkey, sizeof subkey);
     OPENSSL_cleanse(mac, sizeof mac);
     return rc;
@@ -453,48 +476,76 @@ static EVP_PKEY *signing_key(const struct oak_keyring *kr)
     return k;
 }
 
+static void free_signing_key(void *k)
+{
+    EVP_PKEY_free(k);
+}
+
+static void *make_signing_key(const struct oak_keyring *kr)
+{
+    EVP_PKEY *k;
+
+    /* OpenSSL keeps Ed25519 private keys in its secure heap when there is
+     * one: locked and left out of core dumps, like the keyring's memory */
+    if (!CRYPTO_secure_malloc_initialized())
+        (void)CRYPTO_secure_malloc_init(16384, 16);
+    k = signing_key(kr);
+
+    ERR_clear_error();
+    return k;
+}
+
+/* The signing key, made once per keyring: deriving it (HKDF, then the
+ * public point) costs about as much as a signature. */
+static EVP_PKEY *cached_signing_key(const struct oak_keyring *kr)
+{
+    return oak_keyring_derived(kr, make_signing_key, free_signing_key);   /* borrowed */
+}
+
+static int sign_raw(EVP_PKEY *k, const void *msg, size_t len, unsigned char sig[64])
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    size_t sl = 64;
+    int ok = k && c && EVP_DigestSignInit(c, NULL, NULL, NULL, k) == 1 &&
+             EVP_DigestSign(c, sig, &sl, msg, len) == 1 && sl == 64;
+
+    EVP_MD_CTX_free(c);
+    if (!ok)
+        ERR_clear_error();
+    return ok ? 0 : -1;
+}
+
 int oak_sign(const struct oak_keyring *kr, const void *msg, size_t len, char out[OAK_SIGNATURE_LEN])
 {
-    EVP_PKEY *k = signing_key(kr);
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned char sig[64];
-    size_t sl = sizeof sig;
-    int ok;
 
     out[0] = '\0';
-    ok = k && c && EVP_DigestSignInit(c, NULL, NULL, NULL, k) == 1 &&
-         EVP_DigestSign(c, sig, &sl, msg, len) == 1 && sl == sizeof sig;
-    EVP_MD_CTX_free(c);
-    EVP_PKEY_free(k);
-    if (!ok) {
-        ERR_clear_error();
-        return kr ? OAK_ERROR : OAK_ESTATE;
-    }
+    if (!kr)
+        return OAK_ESTATE;
+    if (sign_raw(cached_signing_key(kr), msg, len, sig) < 0)
+        return OAK_ERROR;
     b64url_encode(sig, sizeof sig, out);
     return OAK_OK;
 }
 
+/*
+ * Ed25519 signatures are deterministic (RFC 8032 5.1.6) and OpenSSL
+ * refuses non-canonical ones, so exactly one signature of MSG verifies
+ * under our key: the one we make. Signing again and comparing in constant
+ * time accepts the same set as EVP_DigestVerify at well under half its
+ * cost, which matters on the public card-verify route.
+ */
 int oak_sign_verify(const struct oak_keyring *kr, const void *msg, size_t len, const char *sig)
 {
-    unsigned char raw[64];
-    EVP_PKEY *k;
-    EVP_MD_CTX *c;
-    int rc;
+    unsigned char given[64], ours[64];
 
     if (!kr)
         return OAK_ESTATE;
-    if (!sig || b64url_decode(sig, raw, sizeof raw) < 0)
+    if (!sig || b64url_decode(sig, given, sizeof given) < 0)
         return OAK_ETAMPER;
-    k = signing_key(kr);
-    c = EVP_MD_CTX_new();
-    if (!k || !c || EVP_DigestVerifyInit(c, NULL, NULL, NULL, k) != 1)
-        rc = OAK_ERROR;
-    else
-        rc = EVP_DigestVerify(c, raw, sizeof raw, msg, len) == 1 ? OAK_OK : OAK_ETAMPER;
-    ERR_clear_error();
-    EVP_MD_CTX_free(c);
-    EVP_PKEY_free(k);
-    return rc;
+    if (sign_raw(cached_signing_key(kr), msg, len, ours) < 0)
+        return OAK_ERROR;
+    return CRYPTO_memcmp(given, ours, sizeof ours) == 0 ? OAK_OK : OAK_ETAMPER;
 }
 
 int oak_sign_public_key(const struct oak_keyring *kr, char out[44])

@@ -2,12 +2,15 @@
  * db.c - SQLite connection, statement cache, transactions (see db.h).
  */
 #include "db.h"
+#include "json.h"
 #include "log.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NBUCKETS 256
 
@@ -27,6 +30,96 @@ struct oak_db {
 
 static _Thread_local struct oak_db *current;
 static _Thread_local int read_only;
+/* set by any failure mapped to OAK_EIO on this thread; see oak_db_take_io_error */
+static _Thread_local int saw_io_error;
+
+/*
+ * The write latch. Once a write or sync of the database has failed, the
+ * state of the kernel's page cache for those files is unknown: Linux may
+ * have dropped the dirty pages and marked them clean, so a later fsync by
+ * anyone "succeeds" without the data (PostgreSQL's fsyncgate, 2018). A
+ * commit acknowledged after that could be one that is not on the disk.
+ *
+ * The page cache is shared by every process of the daemon, and since
+ * Linux 4.13 an error is reported once per open file: another worker, or a
+ * fresh connection opened after the error, would not see it. So a latch per
+ * connection or per worker, or exiting the worker for a fresh connection,
+ * is not enough: the latch is daemon-wide. The master maps one shared word
+ * before it forks (oak_db_latch_share); a worker that sees the error sets
+ * it and from then on every worker refuses writes with OAK_EIO (503), while
+ * reads go on. Only restarting oakseed clears it (a SIGHUP reload does
+ * not): the operator checks the disk first (docs/operations.md). A disk
+ * that is merely full (SQLITE_FULL, ENOSPC from write()) is not latched:
+ * nothing reached the page cache, and writes resume when space returns.
+ * In processes that never share it (CLI, tests) the latch is process-local.
+ */
+static atomic_int local_latch;
+static atomic_int *latch = &local_latch;
+
+int oak_db_latch_share(void)
+{
+    void *p;
+
+    if (latch != &local_latch)
+        return 0;
+    p = mmap(NULL, sizeof *latch, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    latch = p;
+    atomic_store(latch, atomic_load(&local_latch));
+    return 0;
+}
+
+int oak_db_writes_refused(void)
+{
+    return atomic_load(latch) != 0;
+}
+
+int oak_db_take_io_error(void)
+{
+    int was = saw_io_error;
+
+    saw_io_error = 0;
+    return was;
+}
+
+/* Writes or syncs that may have left the page cache unlike the disk. */
+static int lost_write(int ext)
+{
+    switch (ext) {
+    case SQLITE_IOERR_WRITE: case SQLITE_IOERR_FSYNC:
+    case SQLITE_IOERR_DIR_FSYNC:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Every SQLite failure passes here: note it for the request and latch. */
+static int note_failure(sqlite3 *conn, int rc)
+{
+    int ext = conn ? sqlite3_extended_errcode(conn) : rc;
+    int code = oak_db_code(rc, ext);
+
+    if (code == OAK_EIO)
+        saw_io_error = 1;
+    if ((lost_write(ext) || lost_write(rc)) && atomic_exchange(latch, 1) == 0)
+        oak_error("database: a write or sync failed (%s, extended code %d): refusing every "
+                  "write until oakseed is restarted; check the disk first",
+                  conn ? sqlite3_errmsg(conn) : sqlite3_errstr(rc), ext);
+    return code;
+}
+
+static int refuse_latched(struct oak_error *err)
+{
+    saw_io_error = 1;
+    if (err) {
+        err->code = OAK_EIO;
+        snprintf(err->message, sizeof err->message,
+                 "writes refused since a disk write or sync failed; restart oakseed");
+    }
+    return OAK_EIO;
+}
 
 void oak_db_use(struct oak_db *db) { current = db; }
 struct oak_db *oak_db_current(void) { return current; }
@@ -57,7 +150,7 @@ int oak_db_code(int rc, int ext)
 
 static int fill_err(struct oak_error *err, sqlite3 *conn, int rc)
 {
-    int code = oak_db_code(rc, conn ? sqlite3_extended_errcode(conn) : rc);
+    int code = note_failure(conn, rc);
 
     if (err) {
         err->code = code;
@@ -223,6 +316,8 @@ int oak_db_step(oak_stmt *s, struct oak_error *err)
 
     if (read_only && !sqlite3_stmt_readonly(s->st))
         return refuse_write(err);
+    if (oak_db_writes_refused() && !sqlite3_stmt_readonly(s->st))
+        return refuse_latched(err);
     rc = sqlite3_step(s->st);
 
     if (rc == SQLITE_ROW)
@@ -261,18 +356,17 @@ int oak_db_reset_all(void)
     return n;
 }
 
-int oak_db_exec(const char *sql, struct oak_error *err)
+/* sqlite3_exec on the current connection, failures noted and mapped. */
+static int exec_sql(const char *sql, struct oak_error *err)
 {
     char *msg = NULL;
     int rc;
 
-    if (read_only)
-        return refuse_write(err);
     if (!current)
         return OAK_ESTATE;
     rc = sqlite3_exec(current->conn, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        int code = oak_db_code(rc, sqlite3_extended_errcode(current->conn));
+        int code = note_failure(current->conn, rc);
 
         if (err) {
             err->code = code;
@@ -282,6 +376,17 @@ int oak_db_exec(const char *sql, struct oak_error *err)
         return code;
     }
     return OAK_OK;
+}
+
+int oak_db_exec(const char *sql, struct oak_error *err)
+{
+    if (read_only)
+        return refuse_write(err);
+    if (!current)
+        return OAK_ESTATE;
+    if (oak_db_writes_refused())
+        return refuse_latched(err);
+    return exec_sql(sql, err);
 }
 
 int oak_db_begin(struct oak_error *err)
@@ -311,7 +416,21 @@ int oak_db_commit(struct oak_error *err)
 
     if (!current || !current->in_tx)
         return OAK_ESTATE;
-    rc = oak_db_exec("COMMIT", err);
+    /* a latch set by another worker during this transaction: its commit
+     * would sync on top of pages that may be lost */
+    if (oak_db_writes_refused()) {
+        rc = refuse_latched(err);
+    } else if (oak_json_oom_seen()) {
+        /* what this transaction wrote was decided on JSON built while
+         * memory ran out (a member may be missing): do not keep it */
+        rc = OAK_ENOMEM;
+        if (err) {
+            err->code = rc;
+            snprintf(err->message, sizeof err->message, "out of memory while building the data");
+        }
+    } else {
+        rc = exec_sql("COMMIT", err);
+    }
     /* a failed COMMIT may leave the transaction open: roll it back so the
      * caller never believes in a write that is not there */
     if (rc != OAK_OK && !sqlite3_get_autocommit(current->conn))
@@ -329,7 +448,7 @@ int oak_db_rollback(void)
     current->in_tx = 0;
     /* also ends a transaction opened with raw SQL through db_exec */
     if (!sqlite3_get_autocommit(current->conn))
-        return oak_db_exec("ROLLBACK", NULL);
+        return exec_sql("ROLLBACK", NULL);
     return was ? OAK_OK : OAK_ESTATE;
 }
 

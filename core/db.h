@@ -51,6 +51,17 @@ int oak_db_begin(struct oak_error *err);
 int oak_db_commit(struct oak_error *err);
 int oak_db_rollback(void);
 int oak_db_in_tx(void);
+/* The daemon-wide write latch (see db.c): the master calls
+ * oak_db_latch_share once before it forks workers, so a write or sync
+ * failure seen by one worker stops writes in all of them until restart.
+ * Returns 0, or -1 when the shared page cannot be mapped. */
+int oak_db_latch_share(void);
+/* 1 once a write or sync failed: every write is refused with OAK_EIO. */
+int oak_db_writes_refused(void);
+/* 1 when a database call on this thread failed with OAK_EIO (I/O error,
+ * full disk, read-only or unopenable file, the latch) since the last
+ * call; clears it. The dispatcher turns such a failure into a 503. */
+int oak_db_take_io_error(void);
 /* 1 when the connection answers a trivial query. */
 int oak_db_ping(void);
 

@@ -182,6 +182,10 @@ int oak_req_set_body(struct oak_req *req, const char *body, size_t len,
 
         req->json = oak_json_parse_body(body, len, req->limits->max_json_depth, &f, why, sizeof why);
         if (!req->json) {
+            if (f == OAK_JSON_NOMEM) {
+                fail_set(fail, 500, "internal_error", NULL, "服务器内部错误 (out of memory)");
+                return -1;
+            }
             if (f == OAK_JSON_TOO_DEEP)
                 snprintf(msg, sizeof msg, "JSON 嵌套过深 (%s)", why);
             else
@@ -345,6 +349,8 @@ static int has_header(const struct oak_buf *h, const char *name)
 {
     size_t n = strlen(name);
 
+    if (!h->data)                /* nothing appended yet (NULL + 0 is undefined) */
+        return 0;
     for (const char *p = h->data, *end = h->data + h->len; p && p < end;) {
         if ((size_t)(end - p) > n && p[n] == ':' && strncasecmp(p, name, n) == 0)
             return 1;

@@ -2,9 +2,46 @@
  * json.c - bounded JSON parsing and the error envelope (see json.h).
  */
 #include "json.h"
+#include "urlencode.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* jansson reports an allocation that failed inside the parser as a syntax
+ * error, or not at all (the lexer's saved text is cut short silently), so
+ * a body read while memory ran out could be answered 400 or even 422 on
+ * damaged data. Its allocator notes every failure; a parse that saw one is
+ * answered 500. Plain malloc/free underneath, so setting it is harmless
+ * whenever it happens. */
+static _Thread_local int parse_oom, request_oom;
+
+static void *json_alloc(size_t n)
+{
+    void *p = malloc(n);
+
+    if (!p)
+        parse_oom = request_oom = 1;
+    return p;
+}
+
+int oak_json_oom_seen(void)
+{
+    return request_oom;
+}
+
+int oak_json_take_oom(void)
+{
+    int was = request_oom;
+
+    request_oom = 0;
+    return was;
+}
+
+void oak_json_init(void)
+{
+    json_set_alloc_funcs(json_alloc, free);
+}
 
 int oak_json_depth(const char *s, size_t len)
 {
@@ -44,10 +81,22 @@ json_t *oak_json_parse_body(const char *s, size_t len, int max_depth, int *fail,
     }
     /* JSON_REJECT_DUPLICATES: a duplicated key could let two readers of
      * the same body see different values */
+    parse_oom = 0;
     v = json_loadb(s, len, JSON_REJECT_DUPLICATES, &je);
+    if (parse_oom) {
+        json_decref(v);
+        *fail = OAK_JSON_NOMEM;
+        snprintf(why, whylen, "out of memory");
+        return NULL;
+    }
     if (!v) {
+        char text[sizeof je.text];
+
         *fail = OAK_JSON_SYNTAX;
-        snprintf(why, whylen, "%s at line %d column %d", je.text, je.line, je.column);
+        /* jansson quotes the offending bytes ("invalid token near '...'"),
+         * which need not be UTF-8; the reason goes into the JSON envelope */
+        oak_utf8_safe_copy(text, sizeof text, je.text, strnlen(je.text, sizeof je.text));
+        snprintf(why, whylen, "%s at line %d column %d", text, je.line, je.column);
     }
     return v;
 }

@@ -11,7 +11,17 @@
 /* Nesting depth of the JSON text S (arrays and objects, outside strings). */
 int oak_json_depth(const char *s, size_t len);
 
-enum oak_json_fail { OAK_JSON_SYNTAX = 1, OAK_JSON_TOO_DEEP = 2 };
+enum oak_json_fail { OAK_JSON_SYNTAX = 1, OAK_JSON_TOO_DEEP = 2, OAK_JSON_NOMEM = 3 };
+
+/* Route jansson's allocations through the core (once, at start-up, before
+ * any thread): a parse during which an allocation failed is OAK_JSON_NOMEM. */
+void oak_json_init(void);
+/* 1 when a jansson allocation failed on this thread since the last call;
+ * clears it. A value built then may silently lack a member (a setter given
+ * NULL), so the dispatcher answers such a request 500. */
+int oak_json_take_oom(void);
+/* The same without clearing: oak_db_commit refuses to commit then. */
+int oak_json_oom_seen(void);
 
 /* Parse a request body: a depth above max_depth is refused before jansson
  * sees it. Returns a new reference, or NULL with *fail and a short English

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,11 @@ struct oak_keyring {
     size_t nkeys, cap;
     struct secrets *s;
     size_t s_len;
+    /* one value derived from the keys, made on first use (see
+     * oak_keyring_derived); the lock makes that safe across threads */
+    pthread_mutex_t lock;
+    void *derived;
+    void (*derived_free)(void *);
 };
 
 /* Where the "current" line is, so add_key can replace it in place. */
@@ -362,6 +368,7 @@ static struct oak_keyring *parse(const char *path, const char *buf, size_t len, 
         snprintf(err, errlen, "key file %s: out of memory", path);
         return NULL;
     }
+    pthread_mutex_init(&kr->lock, NULL);
     for (i = 0; i < len; i++)
         lines += buf[i] == '\n';
     kr->cap = lines;
@@ -435,6 +442,9 @@ void oak_keyring_free(struct oak_keyring *kr)
 {
     if (!kr)
         return;
+    if (kr->derived && kr->derived_free)
+        kr->derived_free(kr->derived);
+    pthread_mutex_destroy(&kr->lock);
     secret_free(kr->s, kr->s_len);
     OPENSSL_cleanse(kr, sizeof *kr);
     free(kr);
@@ -649,4 +659,22 @@ done:
     secret_free(old, old_cap);
     oak_keyring_free(kr);
     return rc;
+}
+
+void *oak_keyring_derived(const struct oak_keyring *kr, void *(*make)(const struct oak_keyring *),
+                          void (*free_fn)(void *))
+{
+    /* the cache is not part of the keyring's value: filling it is not a
+     * change a const caller could see */
+    struct oak_keyring *m = (struct oak_keyring *)kr;
+    void *v;
+
+    if (!kr)
+        return NULL;
+    pthread_mutex_lock(&m->lock);
+    if (!m->derived && (m->derived = make(kr)) != NULL)
+        m->derived_free = free_fn;
+    v = m->derived;
+    pthread_mutex_unlock(&m->lock);
+    return v;
 }

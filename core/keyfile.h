@@ -68,6 +68,15 @@ int oak_keyring_has(const struct oak_keyring *kr, const char *id);
 const unsigned char *oak_keyring_data_key(const struct oak_keyring *kr, const char *id);
 const unsigned char *oak_keyring_index_key(const struct oak_keyring *kr);
 
+/* For crypto.c only: one value derived from the keys (the document
+ * signing key), made by MAKE on first use and kept with the keyring until
+ * oak_keyring_free, which frees it with FREE_FN. Safe to call from several
+ * threads. Returns it, or NULL when MAKE failed (it is tried again next
+ * time). A secret kept here must live in locked memory that core dumps
+ * leave out (crypto.c uses OpenSSL's secure heap). */
+void *oak_keyring_derived(const struct oak_keyring *kr, void *(*make)(const struct oak_keyring *),
+                          void (*free_fn)(void *));
+
 /* 1 when ID is a well-formed key id ([a-z0-9]{1,16}), else 0. */
 int oak_key_id_valid(const char *id, size_t len);
 

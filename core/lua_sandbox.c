@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HOOK_EVERY 1000
@@ -38,6 +39,11 @@ struct oak_sandbox {
     int blown;
     oak_sandbox_require_fn require;
     void *require_ud;
+    /* the watchdog: a timer of this sandbox's own, so serving threads
+     * with a sandbox each never re-arm or disarm one another's */
+    timer_t timer;
+    int has_timer;
+    char chunk[256];             /* the script being called, for messages */
 };
 
 static struct oak_sandbox *self(lua_State *L)
@@ -95,27 +101,32 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 
 /* ---- watchdog ---------------------------------------------------------- */
 
-static char watch_chunk[256];
-
-static void watchdog(int sig)
+static void watchdog(int sig, siginfo_t *si, void *uc)
 {
     struct itimerval last = { { 0, 0 }, { 1, 0 } };
+    const struct oak_sandbox *sb = si && si->si_code == SI_TIMER ? si->si_value.sival_ptr : NULL;
 
     (void)sig;
+    (void)uc;
+    /* a SIGALRM from anything but a sandbox's timer (alarm(), kill -ALRM,
+     * libFuzzer's own timer) is no runaway script: the worker carries on */
+    if (!sb)
+        return;
     /* Logging from a signal handler could block on a lock the interrupted
      * code holds; if it does, the default SIGALRM ends us a second later. */
     signal(SIGALRM, SIG_DFL);
     setitimer(ITIMER_REAL, &last, NULL);
     oak_error("lua: a script call ran past its time limit (%s); the worker exits and is replaced",
-              watch_chunk);
+              sb ? sb->chunk : "?");
     _exit(70);
 }
 
-static void arm(int ms)
+static void arm(struct oak_sandbox *sb, int ms)
 {
-    struct itimerval t = { { 0, 0 }, { ms / 1000, (ms % 1000) * 1000 } };
+    struct itimerspec t = { { 0, 0 }, { ms / 1000, (long)(ms % 1000) * 1000000L } };
 
-    setitimer(ITIMER_REAL, &t, NULL);
+    if (sb->has_timer)
+        timer_settime(sb->timer, 0, &t, NULL);
 }
 
 /* ---- errors ------------------------------------------------------------- */
@@ -142,7 +153,7 @@ static int msgh(lua_State *L)
         return 1;
     }
     /* a tail call left no script frame: name the script at least */
-    lua_pushfstring(L, "%s: %s", watch_chunk, msg);
+    lua_pushfstring(L, "%s: %s", sb->chunk, msg);
     return 1;
 }
 
@@ -151,7 +162,8 @@ static void take_error(lua_State *L, int rc, char *err, size_t errlen)
     const char *m = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
 
     if (rc == LUA_ERRMEM)
-        snprintf(err, errlen, "%s: %s (memory limit reached)", watch_chunk, m ? m : "not enough memory");
+        snprintf(err, errlen, "%s: %s (memory limit reached)", self(L)->chunk,
+                 m ? m : "not enough memory");
     else
         snprintf(err, errlen, "%s", m ? m : "error object is not a string");
     lua_pop(L, 1);
@@ -543,9 +555,19 @@ struct oak_sandbox *oak_sandbox_new(const struct oak_lua_limits *lim)
         return NULL;
     }
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = watchdog;
+    sa.sa_sigaction = watchdog;
+    sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGALRM, &sa, NULL);
+    struct sigevent ev;
+
+    memset(&ev, 0, sizeof ev);
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = SIGALRM;
+    ev.sigev_value.sival_ptr = sb;
+    sb->has_timer = timer_create(CLOCK_MONOTONIC, &ev, &sb->timer) == 0;
+    if (!sb->has_timer)
+        oak_warn("lua: no watchdog timer for this state; only the instruction budget applies");
     return sb;
 }
 
@@ -553,6 +575,8 @@ void oak_sandbox_free(struct oak_sandbox *sb)
 {
     if (!sb)
         return;
+    if (sb->has_timer)
+        timer_delete(sb->timer);
     lua_close(sb->L);
     free(sb);
 }
@@ -637,17 +661,17 @@ int oak_sandbox_call(struct oak_sandbox *sb, int nargs, int nresults, char *err,
     lua_Debug ar;
 
     if (lua_getinfo(L, ">S", (lua_pushvalue(L, base), &ar)))
-        snprintf(watch_chunk, sizeof watch_chunk, "%s", ar.short_src);
+        snprintf(sb->chunk, sizeof sb->chunk, "%s", ar.short_src);
     lua_pushcfunction(L, msgh);
     lua_insert(L, base);
     sb->counted = 0;
     sb->blown = 0;
     lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
-    arm(sb->lim.timeout_ms);
+    arm(sb, sb->lim.timeout_ms);
     sb->enforcing = 1;
     rc = lua_pcall(L, nargs, nresults, base);
     sb->enforcing = 0;
-    arm(0);
+    arm(sb, 0);
     sb->last = sb->counted;
     lua_sethook(L, NULL, 0, 0);
     lua_remove(L, base);

@@ -292,12 +292,14 @@ int main(int argc, char **argv)
 
     if (parse_opts(argc - 2, argv + 2, &cli, args, &nargs, passthrough) < 0) {
         usage(stderr);
-        return 2;
+        rc = 2;
+        goto out;
     }
     if (!strcmp(cmd, "serve")) {
         if (nargs) {
             fprintf(stderr, "oakseed: serve takes no arguments\n");
-            return 2;
+            rc = 2;
+            goto out;
         }
         rc = oak_server_run(&cli);
         goto out;

@@ -253,9 +253,9 @@ const struct oak_script *oak_hook_script(const struct oak_scripts *s, const char
 
 /* ---- runtime ------------------------------------------------------------- */
 
-static struct oak_sandbox *rt;
-static const struct oak_app *rt_app;
-static struct oak_require_ctx rt_req;
+static _Thread_local struct oak_sandbox *rt;   /* per serving thread */
+static _Thread_local const struct oak_app *rt_app;
+static _Thread_local struct oak_require_ctx rt_req;
 
 #define FN_CACHE "oak.fn_cache"
 #define MOD_CACHE "oak.mod_cache"

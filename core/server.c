@@ -6,6 +6,7 @@
  */
 #include "server.h"
 #include "clock.h"
+#include "db.h"
 #include "log.h"
 #include "scripts.h"
 
@@ -413,6 +414,11 @@ int oak_server_run(const struct oak_cli *cli)
     sigdelset(&mask, SIGTERM);
     sigdelset(&mask, SIGINT);
 
+    /* one write latch for every worker, kept across reloads (db.c) */
+    if (oak_db_latch_share() < 0) {
+        oak_log_fatal("cannot map the shared write latch: %s", strerror(errno));
+        goto fail;
+    }
     if (resize_slots(&m, m.app->cfg.workers) < 0)
         goto fail;
     start_due(&m);

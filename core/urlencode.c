@@ -101,10 +101,7 @@ static int kv_push(struct oak_arena *a, struct oak_kvlist *l, const char *name, 
     return 0;
 }
 
-/* Copy a raw (undecoded) name for an error message: bytes that are not
- * valid UTF-8 become '?', and the copy ends on a character boundary, so
- * the name can always go into a JSON envelope. */
-static void safe_name(char *out, size_t cap, const char *raw, size_t n)
+void oak_utf8_safe_copy(char *out, size_t cap, const char *raw, size_t n)
 {
     size_t o = 0, i = 0;
 
@@ -162,7 +159,7 @@ int oak_parse_urlencoded(struct oak_arena *a, const char *s, size_t len, int max
             vl = eq == (size_t)-1 ? (value[0] = '\0', 0) : oak_url_decode(value, s + eq + 1, i - eq - 1, 1);
             if (nl < 0 || vl < 0) {
                 if (bad_len)
-                    safe_name(bad_name, bad_len, s + start, name_end - start);
+                    oak_utf8_safe_copy(bad_name, bad_len, s + start, name_end - start);
                 return -1;
             }
             if (kv_push(a, out, name, value) < 0)

@@ -30,6 +30,12 @@ int oak_hex_value(int c);
 /* 1 when S[0..len) is well-formed UTF-8 without NUL. */
 int oak_utf8_valid(const char *s, size_t len);
 
+/* Copy RAW[0..n) into OUT (CAP > 0 bytes, always NUL-terminated) for an
+ * error message: bytes that are not valid UTF-8 and control characters
+ * become '?', and the copy ends on a character boundary, so it can always
+ * go into a JSON envelope. */
+void oak_utf8_safe_copy(char *out, size_t cap, const char *raw, size_t n);
+
 /* Parse "a=1&b=2" into OUT, appending to what is there (OUT must be empty
  * or filled by these parsers: they own its growth). Pairs without '='
  * get an empty value; empty pairs are skipped. Returns 0, -1 on a malformed

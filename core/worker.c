@@ -1,11 +1,20 @@
 /*
  * worker.c - a worker process (see worker.h).
  *
- * The listen socket is non-blocking and shared by all workers. A worker
- * waits in ppoll() with SIGTERM unblocked, so a stop request can only
- * arrive while it is idle; while a request runs SIGTERM stays blocked and
+ * The listen socket is non-blocking and shared by all workers. Each
+ * serving thread (one by default, [server] threads) waits in ppoll() on
+ * the listen socket, on every FastCGI connection it holds and on a wake
+ * pipe, with SIGTERM unblocked only there: a stop request can only arrive
+ * while the thread is idle; while a request runs SIGTERM stays blocked and
  * is acted on once the response is out. That is how reload and shutdown
  * never cut an in-flight request.
+ *
+ * A thread holds several connections: with nginx's fastcgi_keep_conn on,
+ * a connection stays open between requests, and a thread that waited on
+ * one idle connection only (libfcgi's own loop) would stop taking any
+ * other — the keep-alive stall. Here an idle connection costs nothing but
+ * a slot in the poll set. Each thread has its own SQLite connection, Lua
+ * state, arena and buffers; nothing in the request path is shared.
  */
 #include "worker.h"
 #include "app.h"
@@ -14,16 +23,21 @@
 #include "buf.h"
 #include "db.h"
 #include "http.h"
+#include "json.h"
 #include "clock.h"
 #include "log.h"
 #include "plugins.h"
 #include "router.h"
+#include "scripts.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <openssl/rand.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +45,29 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t stop_requested;
+/* FastCGI connections one thread keeps open at most; nginx opens one per
+ * request in flight plus its idle keepalive cache. Past this the thread
+ * stops accepting and leaves new connections to the others. */
+#define CONNS_PER_THREAD 128
+
+static atomic_int stop_requested;      /* set by SIGTERM or max_requests */
+static int wake_pipe[2] = { -1, -1 };   /* readable once the worker stops */
+
+static void wake_all(void)
+{
+    ssize_t n = write(wake_pipe[1], "x", 1);
+
+    (void)n;                              /* full pipe: already readable */
+}
 
 static void on_stop(int sig)
 {
+    int saved = errno;
+
     (void)sig;
     stop_requested = 1;
+    wake_all();
+    errno = saved;
 }
 
 struct worker {
@@ -46,14 +77,32 @@ struct worker {
     unsigned long long id_prefix, id_counter;
     char *body_buf;
     size_t body_cap;
+    /* the serving thread's own */
+    struct oak_db *db;
+    int listen_fd;
+    sigset_t waitmask;
+    pthread_t thread;
+    int started;
+    double db_retry_at;          /* next reopen_db attempt, ms */
+    FCGX_Request conns[CONNS_PER_THREAD];
 };
 
+/* Requests served by all threads of this process (max_requests). */
+static atomic_long served_total;
 
 static void fail_response(struct oak_req *req, const struct oak_http_fail *f)
 {
     if (f->field[0])
         oak_resp_error_field(req, f->field, f->message);
     oak_resp_error(req, f->status, f->code, f->message);
+}
+
+/* The answer when the database cannot be used (busy, full, read-only,
+ * unopenable, failing, or writes latched off after a disk failure). */
+static void respond_unavailable(struct oak_req *req)
+{
+    oak_resp_error(req, 503, "service_unavailable",
+                   "服务暂时不可用，请稍后再试 (service temporarily unavailable)");
 }
 
 /* Who is asking and may they: session, permission, CSRF. Returns 1 to
@@ -66,8 +115,7 @@ static int oak_access(struct oak_app *app, struct oak_req *req, struct oak_actor
     int rc = oak_session_lookup(app, req, buf);
 
     if (rc < 0) {
-        oak_resp_error(req, 503, "service_unavailable",
-                       "服务暂时不可用，请稍后再试 (service temporarily unavailable)");
+        respond_unavailable(req);
         return 0;
     }
     req->actor = rc == 1 ? buf : NULL;
@@ -102,7 +150,7 @@ void oak_dispatch(struct oak_app *app, struct oak_req *req)
 
     req->app = app;
     char allow[64];
-    int status, rc;
+    int status, rc, io_failed, json_oom;
     const struct oak_route *rt;
 
     rt = oak_router_match(&app->router, req->method, req->raw_path, req->arena,
@@ -124,8 +172,16 @@ void oak_dispatch(struct oak_app *app, struct oak_req *req)
     if (!oak_access(app, req, actor_buf))
         return;
     oak_actor_set_current(req->actor);
+    oak_db_take_io_error();
+    oak_json_take_oom();
     rc = rt->fn((oak_req *)req, rt->ud);
     oak_actor_set_current(NULL);
+    json_oom = oak_json_take_oom();
+    /* The one place a database that cannot be used (full disk, read-only
+     * or unopenable file, I/O error, the write latch) becomes a 503: a
+     * handler that failed after such an error, however it answered (500,
+     * a script error, no answer), is reported as unavailable, not broken. */
+    io_failed = oak_db_take_io_error() && (rc < 0 || !req->responded || req->status >= 500);
     if (oak_db_reset_all() > 0)
         oak_warn("%s: handler for %s %s left statements unfinished", rt->owner_name,
                  rt->method, rt->pattern);
@@ -134,7 +190,25 @@ void oak_dispatch(struct oak_app *app, struct oak_req *req)
         oak_error("%s: handler for %s %s returned with a transaction open; rolled back",
                   rt->owner_name, rt->method, rt->pattern);
         oak_db_rollback();
-        oak_resp_error(req, 500, "internal_error", "服务器内部错误 (internal error)");
+        if (io_failed || rc == OAK_EIO || rc == OAK_EBUSY)
+            respond_unavailable(req);
+        else
+            oak_resp_error(req, 500, "internal_error", "服务器内部错误 (internal error)");
+    } else if (json_oom && !io_failed) {
+        /* a JSON value built while memory ran out may lack a member: never
+         * answer it (nor a decision taken on it) as if it were whole */
+        oak_error("%s: %s %s: out of memory building JSON (handler answered %d); answering 500",
+                  rt->owner_name, rt->method, rt->pattern, req->status);
+        if (oak_resp_error(req, 500, "internal_error", "服务器内部错误 (out of memory)") < 0) {
+            static const char oom[] = "{\"error\":{\"code\":\"internal_error\","
+                                      "\"message\":\"out of memory\",\"fields\":{}}}";
+
+            oak_resp_raw(req, 500, "application/json; charset=utf-8", oom, sizeof oom - 1);
+        }
+    } else if (io_failed && rc != OAK_EBUSY && rc != OAK_EIO) {
+        oak_error("%s: %s %s: database unavailable (handler answered %d, returned %d)",
+                  rt->owner_name, rt->method, rt->pattern, req->status, rc);
+        respond_unavailable(req);
     } else if (rc == OAK_ESCRIPT) {
         oak_resp_error(req, 500, "script_error",
                        "地区规则执行失败，请联系管理员 (a regional rule failed; the log has details)");
@@ -145,8 +219,7 @@ void oak_dispatch(struct oak_app *app, struct oak_req *req)
     } else if (rc == OAK_EBUSY || rc == OAK_EIO) {
         oak_error("%s: %s %s: database unavailable (%d)", rt->owner_name, rt->method,
                   rt->pattern, rc);
-        oak_resp_error(req, 503, "service_unavailable",
-                       "服务暂时不可用，请稍后再试 (service temporarily unavailable)");
+        respond_unavailable(req);
     } else if (rc < 0) {
         oak_error("%s: %s %s: handler failed (%d)", rt->owner_name, rt->method, rt->pattern, rc);
         oak_resp_error(req, 500, "internal_error", "服务器内部错误 (internal error)");
@@ -179,6 +252,26 @@ static void drain_body(FCGX_Stream *in)
 
     while (FCGX_GetStr(scratch, sizeof scratch, in) > 0)
         ;
+}
+
+static struct oak_db *open_db(struct oak_app *app);
+
+/* A worker whose database could not be opened (gone, unreadable, its
+ * volume not mounted) answers 503 and tries again, at most once a second,
+ * rather than exiting into a crash loop that nginx would report as 502.
+ * Returns 1 once there is a connection. */
+static int reopen_db(struct worker *w)
+{
+    double now = oak_now_ms();
+
+    if (now < w->db_retry_at)
+        return 0;
+    w->db_retry_at = now + 1000;
+    if (!(w->db = open_db(w->app)))
+        return 0;
+    oak_db_use(w->db);
+    oak_info("worker: database open again");
+    return 1;
 }
 
 static void handle(struct worker *w, FCGX_Request *fr)
@@ -223,7 +316,10 @@ static void handle(struct worker *w, FCGX_Request *fr)
             goto send;
         }
     }
-    oak_dispatch(w->app, &req);
+    if (!w->db && !reopen_db(w))
+        respond_unavailable(&req);
+    else
+        oak_dispatch(w->app, &req);
 send:
     if (oak_resp_serialize(&req, &w->out) < 0) {
         static const char oom[] = "Status: 500 Internal Server Error\r\n"
@@ -239,44 +335,178 @@ send:
     oak_req_release(&req);
 }
 
-static int open_db(struct worker *w)
+
+static struct oak_db *open_db(struct oak_app *app)
 {
     struct oak_db_options o = {
-        .path = w->app->cfg.db_path,
-        .synchronous = w->app->cfg.synchronous,
-        .busy_timeout = w->app->cfg.busy_timeout,
+        .path = app->cfg.db_path,
+        .synchronous = app->cfg.synchronous,
+        .busy_timeout = app->cfg.busy_timeout,
+        /* the master created and migrated it: a missing file means a
+         * volume not mounted or a path gone, never a new empty database */
+        .must_exist = 1,
     };
     char err[512];
     struct oak_db *db = oak_db_open(&o, err, sizeof err);
 
     if (!db) {
         oak_error("worker: database: %s", err);
-        return -1;
+        return NULL;
     }
     if (oak_auth_register_sql(oak_db_sqlite(db)) < 0) {
         oak_error("worker: cannot register SQL functions");
         oak_db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+static void stop_all(void)
+{
+    stop_requested = 1;
+    wake_all();
+}
+
+/* One request on connection C: FCGX_Accept_r reads it from the open
+ * connection, or accepts a new one when C is free. Returns 1 when a
+ * request was served. */
+static int serve_one(struct worker *w, FCGX_Request *c)
+{
+    long max = w->app->cfg.max_requests;
+    int rc = FCGX_Accept_r(c);
+
+    if (rc < 0) {
+        /* the peer closed a kept connection, another worker took the new
+         * one, or it went away: the slot is free again */
+        if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -ECONNABORTED && rc != -EINTR &&
+            rc != -ECONNRESET && rc != -EPIPE)
+            oak_warn("worker: accept: %s", strerror(-rc));
+        return 0;
+    }
+    handle(w, c);
+    FCGX_Finish_r(c);
+    if (max && atomic_fetch_add(&served_total, 1) + 1 >= max)
+        stop_all();
+    return 1;
+}
+
+/* Close the connections this thread keeps. A request nginx already sent
+ * on one is answered first, so a stop drops only connections that are
+ * truly idle (nginx opens a new one for its next request). */
+static void close_conns(struct worker *w)
+{
+    for (int i = 0; i < CONNS_PER_THREAD; i++) {
+        FCGX_Request *c = &w->conns[i];
+        struct pollfd pfd = { .fd = c->ipcFd, .events = POLLIN };
+
+        if (c->ipcFd < 0)
+            continue;
+        if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) && !(pfd.revents & POLLHUP))
+            serve_one(w, c);
+        if (c->ipcFd >= 0)
+            FCGX_Free(c, 1);
+    }
+}
+
+static void serve(struct worker *w)
+{
+    struct pollfd pfd[CONNS_PER_THREAD + 2];
+    int slot[CONNS_PER_THREAD + 2];
+
+    oak_db_use(w->db);
+    while (!stop_requested) {
+        int n = 0, free_slot = -1, rc;
+
+        pfd[n++] = (struct pollfd){ .fd = wake_pipe[0], .events = POLLIN };
+        for (int i = 0; i < CONNS_PER_THREAD; i++) {
+            if (w->conns[i].ipcFd < 0) {
+                if (free_slot < 0)
+                    free_slot = i;
+                continue;
+            }
+            slot[n] = i;
+            pfd[n++] = (struct pollfd){ .fd = w->conns[i].ipcFd, .events = POLLIN };
+        }
+        if (free_slot >= 0) {
+            slot[n] = free_slot;
+            pfd[n++] = (struct pollfd){ .fd = w->listen_fd, .events = POLLIN };
+        }
+        rc = ppoll(pfd, (nfds_t)n, NULL, &w->waitmask);
+        if (rc < 0) {
+            if (errno == EINTR)
+                continue;
+            oak_error("worker: poll: %s", strerror(errno));
+            stop_all();
+            break;
+        }
+        /* open connections first: nginx is already waiting on those */
+        for (int i = 1; i < n && !stop_requested; i++)
+            if (pfd[i].revents && pfd[i].fd != w->listen_fd)
+                serve_one(w, &w->conns[slot[i]]);
+        if (free_slot >= 0 && !stop_requested && (pfd[n - 1].revents & POLLIN))
+            serve_one(w, &w->conns[slot[n - 1]]);
+    }
+    close_conns(w);
+    oak_db_use(NULL);
+    /* this thread's Lua state goes with it */
+    oak_scripts_runtime_reset();
+}
+
+static void *thread_main(void *arg)
+{
+    serve(arg);
+    return NULL;
+}
+
+static int worker_init(struct worker *w, struct oak_app *app, int listen_fd,
+                       const sigset_t *waitmask)
+{
+    unsigned char rnd[8];
+
+    memset(w, 0, sizeof *w);
+    w->app = app;
+    w->listen_fd = listen_fd;
+    w->waitmask = *waitmask;
+    oak_arena_init(&w->arena, 16384);
+    for (int i = 0; i < CONNS_PER_THREAD; i++)
+        if (FCGX_InitRequest(&w->conns[i], listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
+            return -1;
+    if (RAND_bytes(rnd, sizeof rnd) != 1) {
+        oak_error("worker: RAND_bytes failed");
         return -1;
     }
-    oak_db_use(db);
+    memcpy(&w->id_prefix, rnd, sizeof rnd);
+    /* without a database the thread answers 503 and retries (reopen_db) */
+    w->db = open_db(app);
+    w->db_retry_at = oak_now_ms() + 1000;
     return 0;
+}
+
+static void worker_free(struct worker *w)
+{
+    for (int i = 0; i < CONNS_PER_THREAD; i++)
+        FCGX_Free(&w->conns[i], 1);
+    oak_db_close(w->db);
+    oak_arena_free(&w->arena);
+    oak_buf_free(&w->resp_headers);
+    oak_buf_free(&w->resp_body);
+    oak_buf_free(&w->out);
+    free(w->body_buf);
 }
 
 int oak_worker_run(struct oak_app *app, int listen_fd)
 {
-    struct worker w;
+    struct worker *w;
     struct sigaction sa;
     sigset_t block, waitmask;
-    FCGX_Request fr;
-    long served = 0;
-    unsigned char rnd[8];
-
-    memset(&w, 0, sizeof w);
-    w.app = app;
-    oak_arena_init(&w.arena, 16384);
+    int nthreads = app->cfg.threads > 0 ? app->cfg.threads : 1, status = 0;
 
     /* a worker outliving its master would keep the socket; stop with it */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        oak_error("worker: pipe: %s", strerror(errno));
+        return 1;
+    }
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;
     sigemptyset(&sa.sa_mask);
@@ -287,6 +517,7 @@ int oak_worker_run(struct oak_app *app, int listen_fd)
     sigaction(SIGPIPE, &sa, NULL);
     sa.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &sa, NULL);
+    /* blocked before any thread starts, so every thread inherits it */
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
@@ -296,50 +527,42 @@ int oak_worker_run(struct oak_app *app, int listen_fd)
 
     if (getppid() == 1)
         return 0;
-    if (RAND_bytes(rnd, sizeof rnd) != 1) {
-        oak_error("worker: RAND_bytes failed");
-        return 1;
-    }
-    memcpy(&w.id_prefix, rnd, sizeof rnd);
-    if (open_db(&w) < 0)
-        return 1;
-    if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+    if (FCGX_Init() != 0) {
         oak_error("worker: FCGX_Init failed");
         return 1;
     }
-    oak_debug("worker started");
-    while (!stop_requested) {
-        struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
-        int rc;
-
-        if (app->cfg.max_requests && served >= app->cfg.max_requests)
-            break;
-        rc = ppoll(&pfd, 1, NULL, &waitmask);
-        if (rc < 0) {
-            if (errno == EINTR)
-                continue;
-            oak_error("worker: poll: %s", strerror(errno));
-            break;
-        }
-        rc = FCGX_Accept_r(&fr);
-        if (rc < 0) {
-            /* another worker took the connection, or it went away */
-            if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -ECONNABORTED || rc == -EINTR)
-                continue;
-            oak_warn("worker: accept: %s", strerror(-rc));
-            continue;
-        }
-        handle(&w, &fr);
-        FCGX_Finish_r(&fr);
-        served++;
+    w = calloc((size_t)nthreads, sizeof *w);
+    if (!w) {
+        oak_error("worker: out of memory");
+        return 1;
     }
-    FCGX_Free(&fr, 1);
-    oak_db_close(oak_db_current());
-    oak_arena_free(&w.arena);
-    oak_buf_free(&w.resp_headers);
-    oak_buf_free(&w.resp_body);
-    oak_buf_free(&w.out);
-    free(w.body_buf);
-    oak_debug("worker exiting after %ld requests", served);
-    return 0;
+    for (int i = 0; i < nthreads; i++)
+        if (worker_init(&w[i], app, listen_fd, &waitmask) < 0) {
+            status = 1;
+            goto out;
+        }
+    oak_debug("worker started with %d thread%s", nthreads, nthreads == 1 ? "" : "s");
+    /* the first thread serves on the process's own */
+    for (int i = 1; i < nthreads; i++) {
+        int rc = pthread_create(&w[i].thread, NULL, thread_main, &w[i]);
+
+        if (rc != 0) {
+            oak_error("worker: cannot start thread %d: %s", i, strerror(rc));
+            stop_all();
+            status = 1;
+            break;
+        }
+        w[i].started = 1;
+    }
+    if (!status)
+        serve(&w[0]);
+    for (int i = 1; i < nthreads; i++)
+        if (w[i].started)
+            pthread_join(w[i].thread, NULL);
+out:
+    for (int i = 0; i < nthreads; i++)
+        worker_free(&w[i]);
+    free(w);
+    oak_debug("worker exiting after %ld requests", (long)served_total);
+    return status;
 }

@@ -7,13 +7,20 @@ set -e
 OAK_PACKAGES="gcc make autoconf automake libtool pkg-config
 libfcgi-dev libfcgi-bin liblua5.4-dev lua5.4 libsqlite3-dev sqlite3
 libssl-dev libjansson-dev nginx curl ca-certificates"
-# Only the test suite (tools/check) needs these: valgrind, and for
-# tests/browser/ headless Chromium driven over its DevTools pipe by a
+# Only the test suite (tools/check) needs these: valgrind (make
+# check-valgrind), and for tests/browser/ headless Chromium driven over its DevTools pipe by a
 # Python script (standard library only), with CJK fonts so screenshots
 # show Chinese text rather than boxes.
-OAK_TEST_PACKAGES="valgrind chromium python3 fonts-noto-cjk"
+# tests/bench/ (its smoke mode runs in make check): the load generator and
+# the php-fpm peer it compares oakseed with.
+OAK_BENCH_PACKAGES="wrk php8.2-fpm php8.2-sqlite3"
+# tests/fuzz/ (make fuzz, fuzz-run): clang and its libFuzzer/sanitizer runtime.
+OAK_FUZZ_PACKAGES="clang libclang-rt-14-dev"
+# tests/integration/sqlmap.sh: the SQL injection scan.
+OAK_TEST_PACKAGES="valgrind chromium python3 fonts-noto-cjk sqlmap $OAK_BENCH_PACKAGES $OAK_FUZZ_PACKAGES"
 
-# oak_install_deps [test]: the build and run packages, plus the test ones.
+# oak_install_deps [test|bench]: the build and run packages, plus the test
+# ones (which include the bench ones).
 oak_missing_packages() {
     for p in $OAK_PACKAGES ${1:+$OAK_TEST_PACKAGES}; do
         dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"

@@ -694,15 +694,18 @@ static int donors_create(oak_req *req, void *ud)
         host->db_rollback();
         return rc != OAK_OK ? rc : OAK_ERROR;
     }
-    if ((rc = host->db_commit(&err)) != OAK_OK) {
-        host->json_decref(card);
-        return failed("commit", &err, rc);
-    }
+    /* the answer is built before the commit: memory running out while
+     * building it then undoes the registration (oak_db_commit refuses)
+     * rather than storing one whose access code was never shown */
     out = host->json_object();
     host->json_set(out, "number", host->json_string(in.d.number));
     host->json_set(out, "access_code", host->json_string(shown));
     host->json_set(out, "status", host->json_string("active"));
     host->json_set(out, "card", card);
+    if ((rc = host->db_commit(&err)) != OAK_OK) {
+        host->json_decref(out);
+        return failed("commit", &err, rc);
+    }
     host->set_header(req, "Cache-Control", "no-store");
     return host->respond_json(req, 201, out);
 }

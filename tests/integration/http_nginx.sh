@@ -40,7 +40,8 @@ ok "nginx starts with the rendered shipped config" oak_nginx_start || bail_out "
 site=$oak_nginx_dir/oakseed-site.conf
 ok "rendered config listens on the test port" grep -q "listen 127.0.0.1:$oak_nginx_port;" "$site"
 ok "rendered config serves the test www root" grep -q "root $oak_tmp/www;" "$site"
-ok "rendered config passes to the test socket" grep -q "fastcgi_pass unix:$oak_sock;" "$site"
+ok "rendered config passes to the test socket" grep -q "server unix:$oak_sock;" "$site"
+ok "rendered config keeps FastCGI connections alive" grep -q "fastcgi_keep_conn on;" "$site"
 nok "no shipped port or path left in the rendered config" grep -Eq '127\.0\.0\.1:8080|/usr/share/oakseed|unix:/run/oakseed' "$site"
 ok "nginx -t accepts it" "$OAK_NGINX" -t -q -p "$oak_nginx_dir/" -c "$oak_nginx_dir/nginx.conf"
 worker=$(oak_workers)

@@ -4,11 +4,14 @@
 #   TAP        plan, ok, is, isnt, like, unlike, pass, fail, skip, diag,
 #              done_testing, skip_all, bail_out
 #   sandbox    $oak_tmp (mode 0711, removed on exit with every process the
-#              test started), oak_track, oak_alive, oak_stop_pid, oak_wait
-#   oakseed    oak_plugins, oak_config, oak_start, oak_stop, oak_workers,
+#              test started), oak_track, oak_alive, oak_stop_pid, oak_wait,
+#              oak_mount / oak_umount (undone on exit too)
+#   oakseed    oak_plugins, oak_config, oak_start, oak_stop, oak_workers, oak_kept,
 #              oak_wait_log
+#   registry   oak_mkid, oak_registry_config, oak_donor_json
 #   nginx      oak_nginx_start (the shipped contrib/nginx/oakseed.conf with
-#              only port, www root and socket replaced), oak_nginx_stop
+#              only port, www root and socket replaced), oak_nginx_stop,
+#              oak_nginx_plain (the same without FastCGI keep-alive)
 #   requests   http (curl via nginx), fcgi (cgi-fcgi straight to oakseed);
 #              both leave $R_status, $R_headers, $R_body; hdr NAME reads a
 #              response header, jget KEY a JSON value of the body
@@ -189,6 +192,29 @@ chmod 0711 "$oak_tmp"
 mkdir -p "$oak_tmp/run" "$oak_tmp/log" "$oak_tmp/data" "$oak_tmp/plugins" "$oak_tmp/resp"
 chmod 0711 "$oak_tmp/run"
 
+# A sanitizer build (make check sets OAK_SANITIZE, ASAN_OPTIONS and
+# UBSAN_OPTIONS): every process this test starts writes its reports under
+# $oak_tmp/sanitizer (world-writable, for processes that change user), and
+# oak_cleanup fails the test when one is there, even if the test passed.
+if [ -n "${OAK_SANITIZE:-}" ]; then
+    mkdir -p "$oak_tmp/sanitizer"
+    chmod 1777 "$oak_tmp/sanitizer"
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$oak_tmp/sanitizer/asan"
+    UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$oak_tmp/sanitizer/ubsan"
+    export ASAN_OPTIONS UBSAN_OPTIONS
+fi
+
+# make check-valgrind (OAK_VALGRIND is the valgrind command line): oak_start
+# runs the daemon under it, every process (master and forked workers)
+# logging to $oak_tmp/valgrind/; oak_cleanup fails the test when one of
+# them logged a memory error or a definite leak.
+oak_valgrind=
+if [ -n "${OAK_VALGRIND:-}" ]; then
+    mkdir -p "$oak_tmp/valgrind"
+    chmod 1777 "$oak_tmp/valgrind"
+    oak_valgrind="$OAK_VALGRIND --trace-children=yes --child-silent-after-fork=no --log-file=$oak_tmp/valgrind/vg.%p.log"
+fi
+
 oak_sock=$oak_tmp/run/oakseed.sock
 oak_pidfile=$oak_tmp/run/oakseed.pid
 oak_conf=$oak_tmp/oakseed.conf
@@ -282,7 +308,29 @@ oak_cleanup() {
         oak_wait 10 oak_not_alive "$oak_p" || kill -KILL "$oak_p" 2> /dev/null
         wait "$oak_p" 2> /dev/null
     done
+    if [ -n "${OAK_SANITIZE:-}" ] && [ -n "$(ls -A "$oak_tmp/sanitizer" 2> /dev/null)" ]; then
+        for oak_f in "$oak_tmp"/sanitizer/*; do
+            diag "---- sanitizer report $(basename "$oak_f")" "$(head -n 80 "$oak_f")"
+        done
+        echo "Bail out! a sanitizer reported an error in a process of this test (see above)"
+        oak_failed=$((oak_failed + 1))
+        [ "$oak_status" != 0 ] || oak_status=1
+    fi
+    if [ -n "$oak_valgrind" ] &&
+        oak_vg=$(grep -l 'ERROR SUMMARY: [1-9]\|definitely lost: [1-9]' "$oak_tmp"/valgrind/* 2> /dev/null); then
+        for oak_f in $oak_vg; do
+            diag "---- valgrind $(basename "$oak_f")" "$(head -n 120 "$oak_f")"
+        done
+        echo "Bail out! valgrind reported memory errors or definite leaks (see above)"
+        oak_failed=$((oak_failed + 1))
+        [ "$oak_status" != 0 ] || oak_status=1
+    fi
     [ "$oak_failed" = 0 ] || oak_dump_logs
+    # mounts the test made (oak_mount), newest first; lazily, as a process
+    # of ours that would not die may still hold a file there
+    for oak_m in $oak_mounts; do
+        umount -l "$oak_m" 2> /dev/null || diag "cannot unmount $oak_m"
+    done
     if [ -n "${OAK_KEEP_TMP:-}" ]; then
         diag "keeping $oak_tmp"
     else
@@ -310,6 +358,30 @@ oak_watchdog "${OAK_TEST_TIMEOUT:-150}"
 
 oak_freeport() {
     "$OAK_FREEPORT"
+}
+
+# oak_mount MOUNT-ARGS... DIR: mount (root only) and remember DIR, so that
+# oak_cleanup unmounts it even when the test fails; oak_umount DIR undoes
+# the newest mount on DIR. Paths must not contain blanks ($oak_tmp has none).
+oak_mounts=
+oak_mount() {
+    for oak_dir in "$@"; do :; done
+    mount "$@" || return 1
+    oak_mounts="$oak_dir $oak_mounts"
+}
+
+oak_umount() {
+    umount "$1" 2> /dev/null || umount -l "$1" || return 1
+    oak_rest=
+    oak_gone=
+    for oak_m in $oak_mounts; do
+        if [ -z "$oak_gone" ] && [ "$oak_m" = "$1" ]; then
+            oak_gone=1
+        else
+            oak_rest="$oak_rest $oak_m"
+        fi
+    done
+    oak_mounts=$oak_rest
 }
 
 # ---- oakseed ----------------------------------------------------------------
@@ -371,7 +443,8 @@ oak_health_ok() {
 # check when empty) and answers /api/health (on $FCGI_CONNECT or
 # $oak_sock). Sets OAK_PID.
 oak_start() {
-    (cd / && exec "$OAKSEED" serve -c "$oak_conf" "$@") \
+    # shellcheck disable=SC2086
+    (cd / && exec $oak_valgrind "$OAKSEED" serve -c "$oak_conf" "$@") \
         >> "$oak_tmp/log/oakseed.out" 2>&1 < /dev/null &
     OAK_PID=$!
     oak_track "$OAK_PID"
@@ -397,6 +470,16 @@ oak_stop() {
     oak_stop_pid "${1:-$OAK_PID}" TERM 20
 }
 
+# oak_kept PID: how many FastCGI connections worker PID holds open (its
+# sockets other than the listen socket): kept-alive ones between requests.
+oak_kept() {
+    oak_k=0
+    for oak_f in /proc/"$1"/fd/*; do
+        case $(readlink "$oak_f" 2> /dev/null) in socket:*) oak_k=$((oak_k + 1)) ;; esac
+    done
+    echo $((oak_k - 1))
+}
+
 # Worker pids of the running master, sorted, one line.
 oak_workers() {
     for oak_w in $(pgrep -P "${1:-$OAK_PID}" 2> /dev/null); do
@@ -417,6 +500,41 @@ oak_wait_log() {
     oak_wait "${2:-10}" oak_log_has "$1"
 }
 
+# ---- registry fixtures ------------------------------------------------------------
+
+# oak_mkid PREFIX6 YYYYMMDD SEQ3: a resident ID number with its check character
+oak_mkid() {
+    printf '%s%s%s\n' "$1" "$2" "$3" | awk '{
+        split("7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2", w, " ")
+        s = 0
+        for (i = 1; i <= 17; i++) s += substr($0, i, 1) * w[i]
+        print $0 substr("10X98765432", s % 11 + 1, 1)
+    }'
+}
+
+# oak_registry_config PLUGINS [AUTH-LINES]: copy scripts/ into the sandbox
+# and write a config loading PLUGINS with the key file data/keys (not
+# created here), those scripts, and scrypt_log_n = 12 plus AUTH-LINES in
+# [auth].
+oak_registry_config() {
+    cp -R "$top_srcdir/scripts" "$oak_tmp/scripts"
+    chmod -R u+w "$oak_tmp/scripts"
+    oak_config "$1" "[auth]
+scrypt_log_n = 12
+${2:-}
+
+[keys]
+file = data/keys
+
+[lua]
+scripts = scripts"
+}
+
+# oak_donor_json ID: a complete donor registration for 保山 隆阳区 (530502)
+oak_donor_json() {
+    printf '%s' "{\"name\":\"张丽华\",\"id_number\":\"$1\",\"ethnicity\":\"汉族\",\"mobile\":\"13987651234\",\"region\":\"530502\",\"donation\":{\"all_organs\":true},\"emergency_contact\":{\"name\":\"张建国\",\"relation\":\"父亲\",\"mobile\":\"13600001111\"},\"consents\":{\"voluntary\":true,\"informed\":true,\"revocable\":true}}"
+}
+
 # ---- nginx --------------------------------------------------------------------
 
 # oak_nginx_render PORT WWW SOCKET OUT: the shipped server block with only
@@ -428,9 +546,18 @@ oak_nginx_render() {
         "$top_srcdir/contrib/nginx/oakseed.conf" > "$4"
 }
 
+# oak_nginx_plain FILE: a rendered site without kept-alive FastCGI
+# connections (a new one per request), as contrib/nginx/oakseed.conf says.
+oak_nginx_plain() {
+    sed -i '/^        fastcgi_keep_conn on;$/d' "$1"
+}
+
 # oak_nginx_start: copy www/, render the site, wrap it in a minimal
 # nginx.conf (everything under $oak_tmp/nginx) and start nginx in the
 # foreground on a free port. Sets OAK_URL, NGINX_PID, oak_nginx_dir.
+# OAK_NGINX_WORKERS (default 1) sets worker_processes; OAK_NGINX_EXTRA is
+# added to the http block (more server blocks, as tests/bench/run.sh does);
+# OAK_NGINX_PLAIN=1 renders the site without kept-alive connections.
 oak_nginx_start() {
     oak_nginx_dir=$oak_tmp/nginx
     mkdir -p "$oak_nginx_dir/tmp"
@@ -449,11 +576,12 @@ oak_nginx_start() {
     for oak_try in 1 2 3; do
         oak_nginx_port=$(oak_freeport) || bail_out "freeport failed"
         oak_nginx_render "$oak_nginx_port" "$oak_tmp/www" "$oak_sock" "$oak_nginx_dir/oakseed-site.conf"
+        [ -z "${OAK_NGINX_PLAIN:-}" ] || oak_nginx_plain "$oak_nginx_dir/oakseed-site.conf"
         cat > "$oak_nginx_dir/nginx.conf" << EOF
 $oak_user_line
 daemon off;
 master_process on;
-worker_processes 1;
+worker_processes ${OAK_NGINX_WORKERS:-1};
 pid $oak_nginx_dir/nginx.pid;
 error_log $oak_tmp/log/nginx-error.log info;
 events { worker_connections 256; }
@@ -468,6 +596,7 @@ http {
     uwsgi_temp_path $oak_nginx_dir/tmp/uwsgi;
     scgi_temp_path $oak_nginx_dir/tmp/scgi;
     include $oak_nginx_dir/oakseed-site.conf;
+    ${OAK_NGINX_EXTRA:-}
 }
 EOF
         if [ -n "$oak_e" ]; then

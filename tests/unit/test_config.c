@@ -76,6 +76,7 @@ static void test_defaults(void)
     ok(c.socket_group == NULL, "default socket_group NULL");
     is_int(c.socket_mode, 0660, "default socket_mode 0660");
     is_int(c.workers, 2, "default workers");
+    is_int(c.threads, 1, "default threads: 1 per worker");
     is_int(c.max_requests, 10000, "default max_requests");
     ok(c.pid_file == NULL, "default pid_file NULL");
     is_int(c.drain_timeout, 30, "default drain_timeout");
@@ -184,6 +185,9 @@ static void test_full_file(void)
     rc = oak_config_set(&c, "server.workers=7", err, sizeof err);
     is_int(rc, 0, "override server.workers=7");
     is_int(c.workers, 7, "workers overridden");
+    rc = oak_config_set(&c, "server.threads=4", err, sizeof err);
+    is_int(rc, 0, "override server.threads=4");
+    is_int(c.threads, 4, "threads overridden");
     rc = oak_config_set(&c, "plugin.example.greeting=hi", err, sizeof err);
     is_int(rc, 0, "override plugin.example.greeting");
     is_str(extra_value(&c, "plugin.example", "greeting"), "hi", "plugin key replaced, not duplicated");
@@ -317,6 +321,8 @@ static void test_errors(void)
     expect_error("[server]\n# c\nworkers = 4x\n", 3, "4x", "int with junk");
     expect_error("[server]\n# c\nworkers =\n", 3, "workers", "int empty");
     expect_error("[server]\n# c\nmax_requests = -1\n", 3, "max_requests", "negative max_requests");
+    expect_error("[server]\n# c\nthreads = 0\n", 3, "threads", "threads below 1");
+    expect_error("[server]\n# c\nthreads = 65\n", 3, "threads", "threads above 64");
     expect_error("[limits]\n# c\nmax_json_depth = 1001\n", 3, "max_json_depth", "max_json_depth above range");
     expect_error("[limits]\n# c\nmax_body = 1q\n", 3, "max_body", "size bad suffix");
     expect_error("[limits]\n# c\nmax_body = 2g\n", 3, "max_body", "size over 1g");
