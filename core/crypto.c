@@ -483,13 +483,9 @@ static void free_signing_key(void *k)
 
 static void *make_signing_key(const struct oak_keyring *kr)
 {
-    EVP_PKEY *k;
-
-    /* OpenSSL keeps Ed25519 private keys in its secure heap when there is
-     * one: locked and left out of core dumps, like the keyring's memory */
-    if (!CRYPTO_secure_malloc_initialized())
-        (void)CRYPTO_secure_malloc_init(16384, 16);
-    k = signing_key(kr);
+    /* OpenSSL keeps Ed25519 private keys in its secure heap, which
+     * oak_keyring_load set up: locked, left out of core dumps */
+    EVP_PKEY *k = signing_key(kr);
 
     ERR_clear_error();
     return k;

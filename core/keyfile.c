@@ -431,6 +431,12 @@ struct oak_keyring *oak_keyring_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "no key file given");
         return NULL;
     }
+    /* OpenSSL's secure heap (locked, left out of core dumps) holds the
+     * private keys it makes from ours (crypto.c's signing key). Set up
+     * here, at start-up and reload, never inside a request: OpenSSL aborts
+     * when it cannot allocate the heap. */
+    if (!CRYPTO_secure_malloc_initialized())
+        (void)CRYPTO_secure_malloc_init(16384, 16);
     if (read_keyfile(path, &buf, &len, &cap, err, errlen) != OAK_OK)
         return NULL;
     kr = parse(path, buf, len, NULL, err, errlen);

@@ -41,6 +41,8 @@
 #include "../plugins/faultvfs.h"
 
 #include <errno.h>
+#include <execinfo.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -298,6 +300,39 @@ static int check_db(struct sweep *sw, enum kind k, long n, int outcome, long lon
     return rc;
 }
 
+static char child_err[4200];
+
+/* A case that aborts says where, on its stderr (shown by show_tail). */
+static void on_abort(int sig)
+{
+    void *frames[48];
+    int n = backtrace(frames, 48);
+
+    backtrace_symbols_fd(frames, n, 2);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* The last lines a dead case wrote to stderr, as TAP comments. */
+static void show_tail(const char *path)
+{
+    char buf[1024];
+    FILE *f = fopen(path, "r");
+    long size;
+    size_t n;
+
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fseek(f, size > (long)sizeof buf - 1 ? size - (long)sizeof buf + 1 : 0, SEEK_SET);
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+        printf("#   %s\n", line);
+}
+
 static void run_sweep(enum kind k, long cap, long long *rows)
 {
     struct sweep sw = { 0 };
@@ -311,9 +346,11 @@ static void run_sweep(enum kind k, long cap, long long *rows)
         fflush(stderr);
         pid = fork();
         if (pid == 0) {
-            /* the log (stderr) would drown the TAP output: keep it out */
-            if (!freopen("/dev/null", "w", stderr))
+            /* the log (stderr) would drown the TAP output: keep it in a
+             * file, shown only when the case dies */
+            if (!freopen(child_err, "w", stderr))
                 _exit(O_SETUP);
+            signal(SIGABRT, on_abort);
             _exit(child_case(k, n));
         }
         seq++;      /* the child used this ID number */
@@ -325,6 +362,7 @@ static void run_sweep(enum kind k, long cap, long long *rows)
         sw.last_n = n;
         if (WIFSIGNALED(status)) {
             printf("# %s N=%ld: the worker died of signal %d\n", kind_name[k], n, WTERMSIG(status));
+            show_tail(child_err);
             sw.bad++;
             continue;
         }
@@ -378,6 +416,12 @@ int main(void)
     if (!mkdtemp(dir))
         return 1;
     snprintf(keys, sizeof keys, "%s/keys", dir);
+    snprintf(child_err, sizeof child_err, "%s/case.err", dir);
+    {
+        void *warm[1];
+
+        (void)backtrace(warm, 1);     /* loads libgcc now, not in a failing case */
+    }
     ok(oak_keyfile_generate(keys, err, sizeof err) == OAK_OK, "key file");
     snprintf(conf, sizeof conf, "%s/o.conf", dir);
     f = fopen(conf, "w");
