@@ -2,6 +2,7 @@
  * db.c - SQLite connection, statement cache, transactions (see db.h).
  */
 #include "db.h"
+#include "clock.h"
 #include "json.h"
 #include "log.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define NBUCKETS 256
 
@@ -26,6 +28,8 @@ struct oak_db {
     sqlite3 *conn;
     struct oak_stmt *buckets[NBUCKETS];
     int in_tx;
+    int busy_timeout;              /* ms */
+    double busy_since;             /* when the current wait began */
 };
 
 static _Thread_local struct oak_db *current;
@@ -160,6 +164,29 @@ static int fill_err(struct oak_error *err, sqlite3 *conn, int rc)
     return code;
 }
 
+/*
+ * SQLite's own busy handler (sqlite3_busy_timeout) sleeps 1, 2, 5, 10, 15
+ * ms... between tries. A write transaction here holds the lock for about
+ * one fsync, well under a millisecond, so a worker waiting for it would
+ * sleep through several commits and registrations would queue behind the
+ * sleeps, not behind the disk. Retry every 100 us for the first tries,
+ * then every millisecond, until busy_timeout has passed.
+ */
+static int busy_wait(void *ud, int tries)
+{
+    struct oak_db *db = ud;
+    double now = oak_now_ms();
+
+    if (db->busy_timeout <= 0)
+        return 0;
+    if (tries == 0)
+        db->busy_since = now;
+    else if (now - db->busy_since >= db->busy_timeout)
+        return 0;
+    usleep(tries < 20 ? 100 : 1000);
+    return 1;
+}
+
 struct oak_db *oak_db_open(const struct oak_db_options *o, char *err, size_t errlen)
 {
     static const char *const sync_names[] = { "OFF", "NORMAL", "FULL", "EXTRA" };
@@ -180,7 +207,8 @@ struct oak_db *oak_db_open(const struct oak_db_options *o, char *err, size_t err
         goto fail;
     }
     sqlite3_extended_result_codes(db->conn, 1);
-    sqlite3_busy_timeout(db->conn, o->busy_timeout);
+    db->busy_timeout = o->busy_timeout;
+    sqlite3_busy_handler(db->conn, busy_wait, db);
     /* secure_delete: deleted personal data must not linger in free pages */
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA foreign_keys=ON;"
