@@ -391,3 +391,30 @@ int registry_want_person(oak_req *req, const oak_json *obj, const char *key, con
     p->mobile = registry_want_mobile(req, o, "mobile", f, l);
     return p->name && p->relation && p->mobile ? 0 : -1;
 }
+
+oak_json *registry_history_json(const char *sql, long long id, const char *const *keys)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    oak_json *a;
+    int rc = host->db_prepare(sql, &st, &err);
+
+    if (rc != OAK_OK)
+        return NULL;
+    a = host->json_array();
+    host->db_bind_int(st, 1, id);
+    while ((rc = host->db_step(st, &err)) == OAK_ROW) {
+        oak_json *r = host->json_object();
+
+        host->json_set(r, keys[0], host->json_integer(host->db_column_int(st, 0)));
+        for (int i = 1; keys[i]; i++)
+            host->json_set(r, keys[i], registry_json_text(host->db_column_text(st, i)));
+        host->json_append(a, r);
+    }
+    host->db_finish(st);
+    if (rc != OAK_DONE) {
+        host->json_decref(a);
+        return NULL;
+    }
+    return a;
+}

@@ -1100,35 +1100,6 @@ static oak_json *person_json(const struct registry_person *p)
     return o;
 }
 
-static oak_json *revisions_json(const struct registry_donor *d)
-{
-    struct oak_error err;
-    oak_stmt *st;
-    oak_json *a;
-    int rc = host->db_prepare("SELECT revision, at, what, fields FROM registry_donor_revisions"
-                              " WHERE donor_id = ?1 ORDER BY revision", &st, &err);
-
-    if (rc != OAK_OK)
-        return NULL;
-    a = host->json_array();
-    host->db_bind_int(st, 1, d->rowid);
-    while ((rc = host->db_step(st, &err)) == OAK_ROW) {
-        oak_json *r = host->json_object();
-
-        host->json_set(r, "revision", host->json_integer(host->db_column_int(st, 0)));
-        host->json_set(r, "at", registry_json_text(host->db_column_text(st, 1)));
-        host->json_set(r, "what", registry_json_text(host->db_column_text(st, 2)));
-        host->json_set(r, "fields", registry_json_text(host->db_column_text(st, 3)));
-        host->json_append(a, r);
-    }
-    host->db_finish(st);
-    if (rc != OAK_DONE) {
-        host->json_decref(a);
-        return NULL;
-    }
-    return a;
-}
-
 static oak_json *donation_json(oak_req *req, const struct registry_donor *d)
 {
     oak_json *o = host->json_object();
@@ -1143,7 +1114,9 @@ static oak_json *donation_json(oak_req *req, const struct registry_donor *d)
 oak_json *registry_donor_json(oak_req *req, const struct registry_donor *d)
 {
     struct oak_id_facts id;
-    oak_json *o, *revs = revisions_json(d);
+    oak_json *o, *revs = registry_history_json(
+        "SELECT revision, at, what, fields FROM registry_donor_revisions WHERE donor_id = ?1 ORDER BY revision",
+        d->rowid, (const char *const[]){ "revision", "at", "what", "fields", NULL });
     char masked[19], m[12], code[7];
     const char *rn = host->region_name(d->region);
 

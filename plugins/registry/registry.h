@@ -107,6 +107,11 @@ int registry_bad_body(oak_req *req);
 int registry_credentials(oak_req *req, const oak_json *body, const char *id_domain, const char *purpose,
                          struct oak_id_facts *id, char idx[65], char hash[65], int *code_ok);
 
+/* The history rows of one record (revisions, versions): SQL takes ?1 =
+ * ID; column 0 is an integer named KEYS[0], the others text or null named
+ * KEYS[i], KEYS ending with NULL. A new array, or NULL on a database error. */
+oak_json *registry_history_json(const char *sql, long long id, const char *const *keys);
+
 /* A person's name: 2-30 characters of letters, spaces, '·', '.' or '-'. */
 const char *registry_want_name(oak_req *req, const oak_json *obj, const char *key,
                                const char *field, const char *label);

@@ -1065,33 +1065,6 @@ static void mask_doc(oak_json *doc)
     }
 }
 
-static oak_json *versions_json(const struct will *w)
-{
-    struct oak_error err;
-    oak_stmt *st;
-    oak_json *a;
-    int rc = host->db_prepare("SELECT version, created_at FROM registry_will_versions WHERE will_id = ?1"
-                              " ORDER BY version", &st, &err);
-
-    if (rc != OAK_OK)
-        return NULL;
-    a = host->json_array();
-    host->db_bind_int(st, 1, w->rowid);
-    while ((rc = host->db_step(st, &err)) == OAK_ROW) {
-        oak_json *v = host->json_object();
-
-        host->json_set(v, "version", host->json_integer(host->db_column_int(st, 0)));
-        host->json_set(v, "at", registry_json_text(host->db_column_text(st, 1)));
-        host->json_append(a, v);
-    }
-    host->db_finish(st);
-    if (rc != OAK_DONE) {
-        host->json_decref(a);
-        return NULL;
-    }
-    return a;
-}
-
 static oak_json *reads_json(oak_req *req, const struct will *w)
 {
     struct oak_error err;
@@ -1171,7 +1144,9 @@ static oak_json *will_json(oak_req *req, const struct will *w, int own)
     host->json_set(o, "registered_at", registry_json_text(w->registered_at));
     host->json_set(o, "revoked_at", registry_json_text(w->revoked_at));
     if (own) {
-        oak_json *v = versions_json(w), *r = reads_json(req, w);
+        oak_json *v = registry_history_json(
+            "SELECT version, created_at FROM registry_will_versions WHERE will_id = ?1 ORDER BY version",
+            w->rowid, (const char *const[]){ "version", "at", NULL }), *r = reads_json(req, w);
 
         if (!v || !r) {
             host->json_decref(v);
