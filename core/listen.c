@@ -2,15 +2,18 @@
  * listen.c - create the FastCGI listen socket. A unix socket gets the
  * configured mode and group (only nginx should reach it: libfcgi's params
  * parser is not safe against hostile peers); a stale socket file is
- * replaced, a live one is refused.
+ * replaced, a live one is refused unless the master that listened on it is
+ * dead (its orphaned workers are only finishing their last requests).
  */
 #include "config.h"
+#include "log.h"
 #include "server.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,18 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+/* connected to a live socket: does the process that called listen() on it
+ * (the credentials the kernel kept from that call) still exist? */
+static int listener_dead(int probe)
+{
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+
+    if (getsockopt(probe, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.pid <= 0)
+        return 0;
+    return kill(cr.pid, 0) < 0 && errno == ESRCH;
+}
 
 static int unix_listen(const char *path, int mode, const char *group, char *err, size_t errlen)
 {
@@ -42,9 +57,13 @@ static int unix_listen(const char *path, int mode, const char *group, char *err,
         }
         probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
-            close(probe);
-            snprintf(err, errlen, "listen: %s is in use by another process", path);
-            return -1;
+            if (!listener_dead(probe)) {
+                close(probe);
+                snprintf(err, errlen, "listen: %s is in use by another process", path);
+                return -1;
+            }
+            oak_warn("listen: %s is still held by workers of a master that died; "
+                     "replacing it (they finish their requests and exit)", path);
         }
         if (probe >= 0)
             close(probe);

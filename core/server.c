@@ -97,12 +97,12 @@ static int pidfile_open(const char *path, char *err, size_t errlen)
 
 static pid_t spawn(struct master *m)
 {
-    pid_t pid = fork();
+    pid_t master = getpid(), pid = fork();
 
     if (pid == 0) {
         if (m->pid_fd >= 0)
             close(m->pid_fd);
-        _exit(oak_worker_run(m->app, m->listen_fd));
+        _exit(oak_worker_run(m->app, m->listen_fd, master));
     }
     if (pid < 0)
         oak_error("fork: %s", strerror(errno));

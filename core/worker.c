@@ -494,7 +494,7 @@ static void worker_free(struct worker *w)
     free(w->body_buf);
 }
 
-int oak_worker_run(struct oak_app *app, int listen_fd)
+int oak_worker_run(struct oak_app *app, int listen_fd, pid_t master)
 {
     struct worker *w;
     struct sigaction sa;
@@ -525,7 +525,9 @@ int oak_worker_run(struct oak_app *app, int listen_fd)
     sigdelset(&waitmask, SIGTERM);
     sigdelset(&waitmask, SIGINT);
 
-    if (getppid() == 1)
+    /* the master died before the prctl: nothing will signal us (and the
+     * orphan may have gone to a subreaper rather than to init) */
+    if (getppid() != master)
         return 0;
     if (FCGX_Init() != 0) {
         oak_error("worker: FCGX_Init failed");

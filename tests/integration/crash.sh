@@ -75,7 +75,10 @@ while [ "$i" -le "$kills" ]; do
         # its workers finish the request in hand (SIGTERM from the
         # kernel when their parent dies), then go
         for w in $old; do oak_wait 15 oak_not_alive "$w"; done
-        oak_start || restart_failed=$((restart_failed + 1))
+        if ! oak_start; then
+            restart_failed=$((restart_failed + 1))
+            diag "$(tail -n 5 "$oak_log")"
+        fi
     else
         set -- $(oak_workers)
         if [ $# -gt 0 ]; then

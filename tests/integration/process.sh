@@ -277,6 +277,27 @@ ok "a stale socket file is left" test -S "$oak_sock"
 ok "oakseed starts again over the stale socket and pid file" oak_start
 is "$(n_ok 5 /api/health)" 5 "and serves"
 
+# ---- a master killed while its worker is busy: the orphan still holds the socket -----------------
+curl -s -o "$oak_tmp/slow.body" -w '%{http_code}' --max-time 20 \
+    "$OAK_URL/api/crasher/slow?ms=3000" > "$oak_tmp/slow.code" 2>&1 &
+slow_pid=$!
+oak_track "$slow_pid"
+sleep 0.8
+master=$OAK_PID
+ws=$(oak_workers)
+kill -KILL "$master"
+oak_wait 5 oak_not_alive "$master"
+wait "$master" 2> /dev/null
+ok "its busy worker ($ws) is still finishing" oak_alive $ws
+ok "a new master starts at once, though the orphan still listens on the socket" oak_start
+ok "log: the dead master's socket is replaced" \
+    oak_log_has "listen: $oak_sock is still held by workers of a master that died; replacing it"
+is "$(n_ok 5 /api/health)" 5 "the new master serves"
+oak_wait 10 oak_not_alive "$slow_pid"
+wait "$slow_pid"
+is "$(cat "$oak_tmp/slow.code")" 200 "the orphan's request in flight completes with 200"
+ok "and the orphan exits" oak_wait 5 none_alive $ws
+
 # ---- drain_timeout bounds reloads and stops -----------------------------------------------------------
 oak_config "example, crasher" "[server]
 workers = 1
