@@ -16,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The card signature as issued, so the public verify compares instead of
+ * signing again; NULL on rows made before it (verify re-signs those). */
+const char registry_sql_card_sig[] = "ALTER TABLE registry_donors ADD COLUMN card_sig TEXT;";
+
 const char registry_sql_donors[] =
     "CREATE TABLE registry_donors ("
     " id INTEGER PRIMARY KEY,"
@@ -447,6 +451,27 @@ static char *person_text(oak_req *req, const struct registry_person *p)
     return s;
 }
 
+static int card_message(char *out, size_t n, const char *number, int region, const char *registered_at)
+{
+    return snprintf(out, n, "oakseed-donor-card/1|%s|%06d|%.7s", number, region,
+                    registered_at ? registered_at : "");
+}
+
+/* D's card signature, into request memory: the one issued, or a new one
+ * for its number, region and registration month. */
+static int card_sign(oak_req *req, struct registry_donor *d)
+{
+    char msg[96], *sig = host->req_alloc(req, 87);   /* 86 characters, NUL */
+    int n = card_message(msg, sizeof msg, d->number, d->region, d->registered_at);
+
+    if (!sig)
+        return OAK_ENOMEM;
+    if (host->sign(msg, (size_t)n, sig) != OAK_OK)
+        return OAK_ERROR;
+    d->card_sig = sig;
+    return OAK_OK;
+}
+
 /* Encrypt PLAIN for column COL of D's row and bind it at IDX (NULL binds
  * NULL). */
 static int bind_sealed(oak_stmt *st, int idx, const struct registry_donor *d, const char *col,
@@ -469,14 +494,18 @@ static int bind_sealed(oak_stmt *st, int idx, const struct registry_donor *d, co
 }
 
 /* Seal every personal field of D into its row (after an insert, and after
- * an amendment, since the ciphertexts are bound to the row's region). */
-static int seal_personal(oak_req *req, const struct registry_donor *d)
+ * an amendment, since the ciphertexts are bound to the row's region), and
+ * keep the card signature of its number, region and month with them. */
+static int seal_personal(oak_req *req, struct registry_donor *d)
 {
     struct oak_error err;
     oak_stmt *st;
-    int rc = host->db_prepare("UPDATE registry_donors SET name_enc = ?1, id_enc = ?2, mobile_enc = ?3,"
-                              " contact_enc = ?4, guardian_enc = ?5 WHERE id = ?6", &st, &err);
+    int rc = card_sign(req, d);
 
+    if (rc != OAK_OK)
+        return rc;
+    rc = host->db_prepare("UPDATE registry_donors SET name_enc = ?1, id_enc = ?2, mobile_enc = ?3,"
+                          " contact_enc = ?4, guardian_enc = ?5, card_sig = ?7 WHERE id = ?6", &st, &err);
     if (rc != OAK_OK)
         return failed("seal", &err, rc);
     if ((rc = bind_sealed(st, 1, d, "name_enc", d->name)) == OAK_OK &&
@@ -485,6 +514,7 @@ static int seal_personal(oak_req *req, const struct registry_donor *d)
         (rc = bind_sealed(st, 4, d, "contact_enc", person_text(req, &d->contact))) == OAK_OK &&
         (rc = bind_sealed(st, 5, d, "guardian_enc", person_text(req, &d->guardian))) == OAK_OK) {
         host->db_bind_int(st, 6, d->rowid);
+        host->db_bind_text(st, 7, d->card_sig, -1);
         rc = host->db_step(st, &err);
         rc = rc == OAK_DONE ? OAK_OK : failed("seal", &err, rc);
     }
@@ -576,20 +606,13 @@ static int id_taken(const char *idx, int *rc)
 
 /* ---- the card ---------------------------------------------------------------------------- */
 
-static int card_message(char *out, size_t n, const char *number, int region, const char *registered_at)
+static oak_json *card_json(oak_req *req, struct registry_donor *d)
 {
-    return snprintf(out, n, "oakseed-donor-card/1|%s|%06d|%.7s", number, region,
-                    registered_at ? registered_at : "");
-}
-
-static oak_json *card_json(oak_req *req, const struct registry_donor *d)
-{
-    char msg[96], sig[87], code[7], month[8];
-    int n = card_message(msg, sizeof msg, d->number, d->region, d->registered_at);
+    char code[7], month[8];
     const char *rn = host->region_name(d->region);
     oak_json *c;
 
-    if (host->sign(msg, (size_t)n, sig) != OAK_OK)
+    if (!d->card_sig && card_sign(req, d) != OAK_OK)
         return NULL;
     registry_region_str(d->region, code);
     snprintf(month, sizeof month, "%.7s", d->registered_at ? d->registered_at : "");
@@ -599,8 +622,22 @@ static oak_json *card_json(oak_req *req, const struct registry_donor *d)
     host->json_set(c, "region_name", host->json_string(rn ? rn : ""));
     host->json_set(c, "month", host->json_string(month));
     host->json_set(c, "donation", host->json_string(registry_donation_text(req, d)));
-    host->json_set(c, "signature", host->json_string(sig));
+    host->json_set(c, "signature", host->json_string(d->card_sig));
     return c;
+}
+
+/* SIG is D's card signature: the one issued, compared in constant time
+ * (the signature is deterministic, so it is the only one that verifies);
+ * a row from before the issued one was kept is checked by signing again. */
+static int card_matches(const struct registry_donor *d, const char *sig)
+{
+    char msg[96];
+    int n;
+
+    if (d->card_sig)
+        return registry_same_secret(sig, d->card_sig);
+    n = card_message(msg, sizeof msg, d->number, d->region, d->registered_at);
+    return host->sign_verify(msg, (size_t)n, sig) == OAK_OK;
 }
 
 /* GET /api/registry/cards/:number?sig= - is this card ours, and does it
@@ -611,8 +648,8 @@ static int card_verify(oak_req *req, void *ud)
     const char *sig = host->req_query(req, "sig");
     struct registry_donor d;
     oak_json *out = host->json_object();
-    char msg[96];
-    int rc, n;
+    char month[8];
+    int rc;
 
     (void)ud;
     if (!number || strlen(number) != 16 || !sig || strlen(sig) != 86) {
@@ -624,16 +661,15 @@ static int card_verify(oak_req *req, void *ud)
         host->json_decref(out);
         return rc;
     }
-    n = rc == OAK_OK ? card_message(msg, sizeof msg, d.number, d.region, d.registered_at) : 0;
-    if (rc != OAK_OK || host->sign_verify(msg, (size_t)n, sig) != OAK_OK) {
+    if (rc != OAK_OK || !card_matches(&d, sig)) {
         host->json_set(out, "valid", host->json_bool(0));
         return host->respond_json(req, 200, out);
     }
-    snprintf(msg, sizeof msg, "%.7s", d.registered_at);
+    snprintf(month, sizeof month, "%.7s", d.registered_at);
     host->json_set(out, "valid", host->json_bool(1));
     host->json_set(out, "status", host->json_string(d.status));
     host->json_set(out, "region_name", registry_json_text(host->region_name(d.region)));
-    host->json_set(out, "month", host->json_string(msg));
+    host->json_set(out, "month", host->json_string(month));
     return host->respond_json(req, 200, out);
 }
 
@@ -734,7 +770,7 @@ static int authenticate(oak_req *req, const oak_json *body, struct registry_dono
 }
 
 /* Answer 200 with the registrant's own view: the masked record and card. */
-static int respond_own(oak_req *req, const struct registry_donor *d)
+static int respond_own(oak_req *req, struct registry_donor *d)
 {
     oak_json *out = registry_donor_json(req, d), *card = card_json(req, d);
 
@@ -960,7 +996,7 @@ static int donors_withdraw(oak_req *req, void *ud)
 /* ---- the record, for this file and staff.c ------------------------------------------------------ */
 
 #define DONOR_COLUMNS "id, number, region, status, code_hash, age, gender, ethnicity, all_organs, organs," \
-                      " body, registered_at, withdrawn_at"
+                      " body, registered_at, withdrawn_at, card_sig"
 
 static const char *dup_col(oak_req *req, oak_stmt *st, int col)
 {
@@ -997,6 +1033,7 @@ int registry_donor_find(oak_req *req, const char *by, const char *key, struct re
         d->body = (int)host->db_column_int(st, 10);
         d->registered_at = dup_col(req, st, 11);
         d->withdrawn_at = dup_col(req, st, 12);
+        d->card_sig = dup_col(req, st, 13);
     }
     host->db_finish(st);
     if (rc == OAK_ROW)

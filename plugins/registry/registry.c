@@ -13,6 +13,7 @@ const struct oak_host *host;
 static const struct oak_migration registry_migrations[] = {
     { 1, "donor registrations, revisions, follow-ups", registry_sql_donors },
     { 2, "living wills, versions, reads", registry_sql_wills },
+    { 3, "donor card signatures as issued", registry_sql_card_sig },
     { 0, NULL, NULL }
 };
 

@@ -20,6 +20,7 @@ extern const struct oak_host *host;
 /* Migration SQL, one per file that owns tables (see registry.c). */
 extern const char registry_sql_donors[];
 extern const char registry_sql_wills[];
+extern const char registry_sql_card_sig[];
 
 int registry_donors_init(oak_plugin_ctx *ctx, struct oak_error *err);
 int registry_wills_init(oak_plugin_ctx *ctx, struct oak_error *err);
@@ -143,6 +144,7 @@ struct registry_donor {
     long long rowid;
     const char *number, *status, *code_hash, *gender, *ethnicity;
     const char *registered_at, *withdrawn_at;
+    const char *card_sig;              /* as issued; NULL on older rows */
     int region, age, all_organs, body;
     unsigned organs;                   /* bit i: registry_organ_keys[i] */
     /* personal data, set by registry_donor_open (request memory) */

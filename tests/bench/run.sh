@@ -17,7 +17,10 @@
 # Knobs (environment): OAK_BENCH_ROUNDS (5), OAK_BENCH_SECONDS per case (5),
 # OAK_BENCH_CONNS (32), OAK_BENCH_ROWS (1000000), OAK_BENCH_THREADS (4),
 # OAK_BENCH_OUT (the table is also written there; default
-# $top_builddir/bench-results.txt), OAK_BENCH_PROFILE=1 (add a perf profile). The output is TAP: the harness checks
+# $top_builddir/bench-results.txt), OAK_BENCH_PROFILE=1 (add a perf profile),
+# OAK_BENCH_CASES (an extended regular expression: only the cases whose
+# names match, for working on one; the ratios then need both sides). The
+# output is TAP: the harness checks
 # that every case answered with 2xx only; timings are reported, never
 # asserted.
 OAK_BENCH_SMOKE=${OAK_BENCH_SMOKE:-}
@@ -203,7 +206,7 @@ php_lookup_ka|$X/peer/php-ka/lookup?n=$peer_key|"
 # one request per case before any timing: each must answer 2xx
 # register.lua's ID numbers: each wrk run takes the next million
 id_next=0
-printf '%s\n' "$cases" > "$oak_tmp/cases"
+printf '%s\n' "$cases" | grep -E "^(ceiling|${OAK_BENCH_CASES:-.*})\|" > "$oak_tmp/cases"
 while IFS='|' read -r name url args; do
     url=$(printf '%s' "$url" | sed 's/\\&/\&/g')
     case $name in
@@ -295,14 +298,24 @@ is "$(grep -c . "$oak_tmp/mem")" 4 "memory read for the 4 oakseed workers"
 # time per request, then lists the program's hottest functions.
 : > "$oak_tmp/profile"
 if [ -n "${OAK_BENCH_PROFILE:-}" ] && command -v perf > /dev/null 2>&1; then
-    for pc in oak_verify oak_verify_ka_threads c_lookup; do
+    for pc in oak_verify oak_verify_ka_threads c_lookup oak_register; do
         url=$(sed -n "s/^$pc|\([^|]*\)|.*/\1/p" "$oak_tmp/cases")
+        [ -n "$url" ] || continue
         case $pc in
         c_lookup) progs=$(pgrep -P "$peer_c_pid" | tr '\n' ' ') ;;
         *threads*) progs=$(oak_workers "$oak_threads_pid") ;;
         *) progs=$(oak_workers "$oak_plain_pid") ;;
         esac
-        wrk -t2 -c"$conns" -d"${secs}s" "$url" > "$oak_tmp/perf-wrk.$pc" 2>&1 &
+        script=
+        case $pc in
+        *register*)
+            script="-s $bench/wrk/register.lua"
+            OAK_BENCH_ID_OFFSET=$id_next
+            export OAK_BENCH_ID_OFFSET
+            id_next=$((id_next + 1000000)) ;;
+        esac
+        # shellcheck disable=SC2086
+        wrk -t2 -c"$conns" -d"${secs}s" $script "$url" > "$oak_tmp/perf-wrk.$pc" 2>&1 &
         wrk_pid=$!
         pids=$(echo $NGINX_PID $(pgrep -P "$NGINX_PID") $progs $wrk_pid | tr ' ' ',')
         perf record -g -F 999 -p "$pids" -o "$oak_tmp/perf.$pc" -- sleep "$secs" \
@@ -320,6 +333,9 @@ if [ -n "${OAK_BENCH_PROFILE:-}" ] && command -v perf > /dev/null 2>&1; then
             echo "  hottest in $prog (share of all samples):"
             perf report -i "$oak_tmp/perf.$pc" --stdio --no-children -g none --comms "$prog" \
                 --sort dso,sym 2> /dev/null | awk '/^ *[0-9.]+%/ && n++ < 25 { print "   " $0 }'
+            echo "  inclusive (with callees) in $prog, its own functions (share of all samples):"
+            perf report -i "$oak_tmp/perf.$pc" --stdio --children -g none --comms "$prog" \
+                --sort sym 2> /dev/null | awk '/^ *[0-9.]+%/ && $3 == "[.]" && $4 ~ /^(oak_|registry_|serve|handle|card_|FCGX_|lua_|sqlite3_|EVP_|donors_|json_|main)/ && n++ < 30 { print "   " $0 }'
         } >> "$oak_tmp/profile"
     done
     ok "profile written" test -s "$oak_tmp/profile"
@@ -332,6 +348,7 @@ fi
     [ -z "$OAK_BENCH_SMOKE" ] || echo "SMOKE MODE: the figures below only prove the harness works"
     sort -k1,1 -k3,3n "$results" | awk -v hook="$hook_us" -v threads="$oak_threads" -v memf="$oak_tmp/mem" '
         { k = $1; c[k]++; v[k, c[k]] = $0; if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
+        function ratio(a, b) { return r[b] ? r[a] / r[b] : 0 }
         function med(k, f,    i, a, m, t, j) {
             m = c[k]
             for (i = 1; i <= m; i++) { split(v[k, i], t, " "); a[i] = t[f] + 0 }
@@ -360,9 +377,9 @@ fi
             }
             printf "Lua hook call (micro-benchmark): %.2f us\n", hook
             print "targets (ratios from this run):"
-            t1 = r["oak_verify"] / r["c_lookup"]; t2 = r["oak_verify"] / r["php_lookup"]
-            t3 = r["oak_register"] / r["raw_sqlite_insert_full"]
-            t4 = r["oak_verify_ka"] / r["oak_verify"]; t5 = r["oak_verify_ka_threads"] / r["oak_verify"]
+            t1 = ratio("oak_verify", "c_lookup"); t2 = ratio("oak_verify", "php_lookup")
+            t3 = ratio("oak_register", "raw_sqlite_insert_full")
+            t4 = ratio("oak_verify_ka", "oak_verify"); t5 = ratio("oak_verify_ka_threads", "oak_verify")
             printf "  verify / bare libfcgi look-up   %6.2f  (>= 0.90) %s\n", t1, (t1 >= 0.9 ? "met" : "NOT met")
             printf "  verify / php-fpm look-up        %6.2f  (>= 2.00) %s\n", t2, (t2 >= 2 ? "met" : "NOT met")
             printf "  registrations / raw FULL insert %6.2f  (>= 0.50) %s\n", t3, (t3 >= 0.5 ? "met" : "NOT met")

@@ -105,6 +105,14 @@ http GET "/api/registry/cards/$NUM1?sig=$first$(printf '%s' "$SIG1" | cut -c2-)"
 is "$(jget valid)" false "an altered signature does not verify"
 http GET "/api/registry/cards/D530502-22222222?sig=$SIG1"
 is "$(jget valid)" false "another number with this signature does not verify"
+is "$(sql "$oak_db" "SELECT card_sig FROM registry_donors WHERE number = '$NUM1'")" "$SIG1" \
+    "the signature is kept as issued (verify compares, without signing again)"
+sql "$oak_db" "UPDATE registry_donors SET card_sig = NULL WHERE number = '$NUM1'" > /dev/null
+http GET "/api/registry/cards/$NUM1?sig=$SIG1"
+is "$(jget valid)" true "a row from before signatures were kept: verified by signing again"
+http GET "/api/registry/cards/$NUM1?sig=$first$(printf '%s' "$SIG1" | cut -c2-)"
+is "$(jget valid)" false "and an altered signature still fails there"
+sql "$oak_db" "UPDATE registry_donors SET card_sig = '$SIG1' WHERE number = '$NUM1'" > /dev/null
 age1=$(($(date +%Y) - 1990))
 [ "$(date +%m%d)" -ge 0512 ] || age1=$((age1 - 1))
 is "$(sql "$oak_db" "SELECT status || ' ' || region || ' ' || age || ' ' || gender || ' ' || birth_month || ' ' || ethnicity || ' ' || organs FROM registry_donors")" \
@@ -276,6 +284,8 @@ http GET "/api/registry/cards/$NUM1?sig=$SIG1B"
 is "$(jget region_name)" "施甸县" "the new card verifies"
 http GET "/api/registry/cards/$NUM1?sig=$SIG1"
 is "$(jget valid)" false "the card of the old region no longer does"
+is "$(sql "$oak_db" "SELECT card_sig FROM registry_donors WHERE number = '$NUM1'")" "$SIG1B" \
+    "the kept signature is the new card's"
 
 # ---- withdraw ------------------------------------------------------------------------------
 post /api/registry/donors/withdraw "{\"id_number\":\"$ID1\",\"access_code\":\"$CODE1\",\"reason\":\"个人原因\"}"
