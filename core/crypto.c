@@ -59,6 +59,9 @@ static void algs(void)
 
 /* ---- key derivation ----------------------------------------------------- */
 
+static int cached_subkey(const struct oak_keyring *kr, const unsigned char *key,
+                         unsigned char out[SUBKEY_LEN]);
+
 static int derive(const unsigned char *ikm, const char *info, unsigned char out[SUBKEY_LEN])
 {
     EVP_KDF_CTX *kctx;
@@ -268,7 +271,7 @@ int oak_field_encrypt(const struct oak_keyring *kr, const struct oak_field_ctx *
         goto out;
     }
     rc = OAK_ERROR;
-    if (RAND_bytes(raw, NONCE_LEN) != 1 || derive(key, FIELD_INFO, subkey) < 0)
+    if (RAND_bytes(raw, NONCE_LEN) != 1 || cached_subkey(kr, key, subkey) < 0)
         goto out;
     rc = gcm(1, subkey, raw, aad, aad_len, plain, len, raw + NONCE_LEN, raw + NONCE_LEN + len);
     if (rc != OAK_OK)
@@ -327,7 +330,7 @@ int oak_field_decrypt(const struct oak_keyring *kr, const struct oak_field_ctx *
         goto out;
     }
     aad_len = encode_aad(ctx, aad);
-    if (derive(key, FIELD_INFO, subkey) < 0) {
+    if (cached_subkey(kr, key, subkey) < 0) {
         rc = OAK_ERROR;
         goto out;
     }
@@ -386,7 +389,7 @@ int oak_blind_index(const struct oak_keyring *kr, const char *domain, const void
         out[0] = '\0';
     if (!kr || !out || !name_ok(domain) || (!data && len > 0))
         return OAK_EINVAL;
-    if (derive(oak_keyring_index_key(kr), INDEX_INFO, subkey) < 0)
+    if (cached_subkey(kr, NULL, subkey) < 0)
         return OAK_ERROR;
     dl = strlen(domain);
     put_u32(prefix, (uint32_t)dl);
@@ -476,26 +479,90 @@ static EVP_PKEY *signing_key(const struct oak_keyring *kr)
     return k;
 }
 
-static void free_signing_key(void *k)
+/* What is derived from the keyring once and kept with it (in OpenSSL's
+ * secure heap, which oak_keyring_load set up: locked, left out of core
+ * dumps): the signing key and the HKDF subkeys. Deriving them costs about
+ * as much as the signature or the encryption they serve. */
+struct derived {
+    size_t size;
+    EVP_PKEY *sign;                      /* OpenSSL keeps it in the secure heap too */
+    unsigned char index_sub[SUBKEY_LEN];
+    size_t nkeys;
+    struct derived_key {
+        const unsigned char *key;        /* the keyring's own bytes */
+        unsigned char field_sub[SUBKEY_LEN];
+    } keys[];
+};
+
+static void free_derived(void *p)
 {
-    EVP_PKEY_free(k);
+    struct derived *d = p;
+
+    if (!d)
+        return;
+    EVP_PKEY_free(d->sign);
+    OPENSSL_secure_clear_free(d, d->size);
 }
 
-static void *make_signing_key(const struct oak_keyring *kr)
+static void *make_derived(const struct oak_keyring *kr)
 {
-    /* OpenSSL keeps Ed25519 private keys in its secure heap, which
-     * oak_keyring_load set up: locked, left out of core dumps */
-    EVP_PKEY *k = signing_key(kr);
+    size_t n = 0, size;
+    struct derived *d;
 
+    while (oak_keyring_key_at(kr, n))
+        n++;
+    size = sizeof *d + n * sizeof d->keys[0];
+    d = OPENSSL_secure_zalloc(size);
+    if (!d)
+        return NULL;
+    d->size = size;
+    d->nkeys = n;
+    d->sign = signing_key(kr);
+    if (!d->sign || derive(oak_keyring_index_key(kr), INDEX_INFO, d->index_sub) < 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        d->keys[i].key = oak_keyring_key_at(kr, i);
+        if (derive(d->keys[i].key, FIELD_INFO, d->keys[i].field_sub) < 0)
+            goto fail;
+    }
+    return d;
+fail:
     ERR_clear_error();
-    return k;
+    free_derived(d);
+    return NULL;
 }
 
-/* The signing key, made once per keyring: deriving it (HKDF, then the
- * public point) costs about as much as a signature. */
+static const struct derived *derived(const struct oak_keyring *kr)
+{
+    return oak_keyring_derived(kr, make_derived, free_derived);   /* borrowed */
+}
+
 static EVP_PKEY *cached_signing_key(const struct oak_keyring *kr)
 {
-    return oak_keyring_derived(kr, make_signing_key, free_signing_key);   /* borrowed */
+    const struct derived *d = derived(kr);
+
+    return d ? d->sign : NULL;
+}
+
+/* Copy the field subkey of data key KEY (or the index subkey, KEY NULL)
+ * into OUT, which the caller wipes. */
+static int cached_subkey(const struct oak_keyring *kr, const unsigned char *key,
+                         unsigned char out[SUBKEY_LEN])
+{
+    const struct derived *d = derived(kr);
+
+    if (!d)
+        return -1;
+    if (!key) {
+        memcpy(out, d->index_sub, SUBKEY_LEN);
+        return 0;
+    }
+    for (size_t i = 0; i < d->nkeys; i++)
+        if (d->keys[i].key == key) {
+            memcpy(out, d->keys[i].field_sub, SUBKEY_LEN);
+            return 0;
+        }
+    return -1;
 }
 
 static int sign_raw(EVP_PKEY *k, const void *msg, size_t len, unsigned char sig[64])
@@ -564,16 +631,24 @@ int oak_sign_public_key(const struct oak_keyring *kr, char out[44])
 int oak_random_code(char *out, size_t len)
 {
     static const char alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-    unsigned char r;
+    unsigned char r[64];
+    size_t used = sizeof r;
 
     if (!out || len < 2)
         return OAK_EINVAL;
+    /* a block at a time: each RAND_bytes call takes the DRBG's lock and
+     * checks for a fork, which cost more than the bytes */
     for (size_t i = 0; i + 1 < len;) {
-        if (RAND_bytes(&r, 1) != 1)
-            return OAK_ERROR;
-        if (r < 248)                    /* 8 * 31: no modulo bias */
-            out[i++] = alphabet[r % 31];
+        if (used == sizeof r) {
+            if (RAND_bytes(r, sizeof r) != 1)
+                return OAK_ERROR;
+            used = 0;
+        }
+        if (r[used] < 248)              /* 8 * 31: no modulo bias */
+            out[i++] = alphabet[r[used] % 31];
+        used++;
     }
+    OPENSSL_cleanse(r, sizeof r);
     out[len - 1] = '\0';
     return OAK_OK;
 }

@@ -478,6 +478,11 @@ const unsigned char *oak_keyring_index_key(const struct oak_keyring *kr)
     return kr ? kr->s->index_key : NULL;
 }
 
+const unsigned char *oak_keyring_key_at(const struct oak_keyring *kr, size_t i)
+{
+    return kr && i < kr->nkeys ? kr->s->keys[i].key : NULL;
+}
+
 /* ---- public: creating and rotating --------------------------------------- */
 
 static const char header[] =

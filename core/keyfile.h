@@ -67,9 +67,12 @@ int oak_keyring_has(const struct oak_keyring *kr, const char *id);
  * until the keyring is freed; never copy them anywhere that is not wiped. */
 const unsigned char *oak_keyring_data_key(const struct oak_keyring *kr, const char *id);
 const unsigned char *oak_keyring_index_key(const struct oak_keyring *kr);
+/* For crypto.c only: the bytes of the I-th data key (the same pointer
+ * oak_keyring_data_key gives for its id), NULL past the last. */
+const unsigned char *oak_keyring_key_at(const struct oak_keyring *kr, size_t i);
 
 /* For crypto.c only: one value derived from the keys (the document
- * signing key), made by MAKE on first use and kept with the keyring until
+ * signing key and the HKDF subkeys), made by MAKE on first use and kept with the keyring until
  * oak_keyring_free, which frees it with FREE_FN. Safe to call from several
  * threads. Returns it, or NULL when MAKE failed (it is tried again next
  * time). A secret kept here must live in locked memory that core dumps

@@ -318,12 +318,12 @@ if [ -n "${OAK_BENCH_PROFILE:-}" ] && command -v perf > /dev/null 2>&1; then
         wrk -t2 -c"$conns" -d"${secs}s" $script "$url" > "$oak_tmp/perf-wrk.$pc" 2>&1 &
         wrk_pid=$!
         pids=$(echo $NGINX_PID $(pgrep -P "$NGINX_PID") $progs $wrk_pid | tr ' ' ',')
-        perf record -g -F 999 -p "$pids" -o "$oak_tmp/perf.$pc" -- sleep "$secs" \
+        perf record --call-graph dwarf,8192 -F 499 -p "$pids" -o "$oak_tmp/perf.$pc" -- sleep "$secs" \
             > "$oak_tmp/perf-rec.$pc" 2>&1
         wait "$wrk_pid"
         n=$(awk '/requests in/ { print $1 }' "$oak_tmp/perf-wrk.$pc")
         {
-            echo "profile of $pc ($n requests in ${secs}s; perf record -F 999 of nginx, the program, wrk): CPU per request"
+            echo "profile of $pc ($n requests in ${secs}s; perf record -F 499 of nginx, the program, wrk): CPU per request"
             perf report -i "$oak_tmp/perf.$pc" --stdio --no-children -g none --sort comm 2> /dev/null |
                 awk -v n="$n" '/Event count/ { total = $NF }
                     /^ *[0-9.]+%/ { pct = $1; sub(/%/, "", pct)
@@ -333,6 +333,9 @@ if [ -n "${OAK_BENCH_PROFILE:-}" ] && command -v perf > /dev/null 2>&1; then
             echo "  hottest in $prog (share of all samples):"
             perf report -i "$oak_tmp/perf.$pc" --stdio --no-children -g none --comms "$prog" \
                 --sort dso,sym 2> /dev/null | awk '/^ *[0-9.]+%/ && n++ < 25 { print "   " $0 }'
+            echo "  $prog by library (share of all samples):"
+            perf report -i "$oak_tmp/perf.$pc" --stdio --no-children -g none --comms "$prog" \
+                --sort dso 2> /dev/null | awk '/^ *[0-9.]+%/ && n++ < 8 { print "   " $0 }'
             echo "  inclusive (with callees) in $prog, its own functions (share of all samples):"
             perf report -i "$oak_tmp/perf.$pc" --stdio --children -g none --comms "$prog" \
                 --sort sym 2> /dev/null | awk '/^ *[0-9.]+%/ && $3 == "[.]" && $4 ~ /^(oak_|registry_|serve|handle|card_|FCGX_|lua_|sqlite3_|EVP_|donors_|json_|main)/ && n++ < 30 { print "   " $0 }'
