@@ -142,6 +142,15 @@ int oak_audit_append(const struct oak_audit_entry *e, struct oak_error *err)
 int oak_audit_verify(struct oak_db *db, long long *count, char head[65], long long *bad_id,
                      char *err, size_t errlen)
 {
+    long long head_id;
+
+    return oak_audit_verify_head(db, NULL, count, head, &head_id, bad_id, err, errlen);
+}
+
+int oak_audit_verify_head(struct oak_db *db, const char *expect_head, long long *count,
+                          char head[65], long long *head_id, long long *bad_id, char *err,
+                          size_t errlen)
+{
     sqlite3 *c = oak_db_sqlite(db);
     sqlite3_stmt *st;
     char prev[65], hash[65];
@@ -149,6 +158,7 @@ int oak_audit_verify(struct oak_db *db, long long *count, char head[65], long lo
 
     *count = 0;
     *bad_id = 0;
+    *head_id = 0;
     snprintf(prev, sizeof prev, "%s", zero_hash);
     if (sqlite3_prepare_v2(c, "SELECT id, at, coalesce(actor_id, 0), actor, action, object_type,"
                               " object_id, region, detail, request_id, prev_hash, hash"
@@ -181,6 +191,8 @@ int oak_audit_verify(struct oak_db *db, long long *count, char head[65], long lo
         }
         snprintf(prev, sizeof prev, "%s", hash);
         (*count)++;
+        if (expect_head && !*head_id && strcmp(hash, expect_head) == 0)
+            *head_id = id;
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -188,5 +200,10 @@ int oak_audit_verify(struct oak_db *db, long long *count, char head[65], long lo
         return -2;
     }
     snprintf(head, 65, "%s", prev);
+    if (expect_head && !*head_id && strcmp(expect_head, zero_hash) != 0) {
+        snprintf(err, errlen, "audit log of %lld rows does not contain the recorded head %.64s "
+                 "(rows were cut off the end, or the log was replaced)", *count, expect_head);
+        return -1;
+    }
     return 0;
 }

@@ -37,4 +37,15 @@ int oak_audit_append(const struct oak_audit_entry *e, struct oak_error *err);
 int oak_audit_verify(struct oak_db *db, long long *count, char head[65], long long *bad_id,
                      char *err, size_t errlen);
 
+/* oak_audit_verify, and also: EXPECT_HEAD (64 hex digits, a head printed
+ * by an earlier verify and kept off this host) must be the hash of a row
+ * of the intact chain, or rows were cut off the end or the log replaced.
+ * The chain alone cannot show that. Returns as oak_audit_verify; -1 with
+ * *bad_id 0 when only the recorded head is missing. *head_id receives the
+ * id of the row that carries EXPECT_HEAD. EXPECT_HEAD NULL checks nothing
+ * more than oak_audit_verify. */
+int oak_audit_verify_head(struct oak_db *db, const char *expect_head, long long *count,
+                          char head[65], long long *head_id, long long *bad_id, char *err,
+                          size_t errlen);
+
 #endif

@@ -97,7 +97,7 @@ void oak_config_defaults(struct oak_config *cfg)
     cfg->max_failures_account = 5;
     cfg->max_failures_address = 50;
     cfg->lockout = 900;
-    cfg->scrypt_log_n = 17;
+    cfg->scrypt_log_n = OAK_SCRYPT_LOG_N_MIN_RECOMMENDED;
     cfg->lua_memory = 16L << 20;
     cfg->lua_instructions = 1000000;
     cfg->lua_timeout_ms = 2000;
@@ -581,6 +581,19 @@ int oak_config_copy(struct oak_config *dst, const struct oak_config *src)
         return -1;
     }
     return 0;
+}
+
+int oak_config_warn(const struct oak_config *cfg)
+{
+    int n = 0;
+
+    if (cfg->scrypt_log_n < OAK_SCRYPT_LOG_N_MIN_RECOMMENDED) {
+        oak_warn("config: auth.scrypt_log_n = %d is below the recommended %d; password hashes are "
+                 "cheap to guess (use a low value only for tests)",
+                 cfg->scrypt_log_n, OAK_SCRYPT_LOG_N_MIN_RECOMMENDED);
+        n++;
+    }
+    return n;
 }
 
 void oak_config_free(struct oak_config *cfg)

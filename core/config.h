@@ -75,6 +75,12 @@ int oak_config_set(struct oak_config *cfg, const char *assignment, char *err, si
 /* Apply one key directly (used by named flags such as --workers). */
 int oak_config_set_key(struct oak_config *cfg, const char *section, const char *key,
                        const char *value, const char *where, char *err, size_t errlen);
+/* The weakest recommended password hashing cost (scrypt N = 2^17). */
+#define OAK_SCRYPT_LOG_N_MIN_RECOMMENDED 17
+/* Log a warning for each accepted value that weakens security (today:
+ * auth.scrypt_log_n below 17, which tests use to run fast). Returns how
+ * many warnings were logged. Called by serve at start and on reload. */
+int oak_config_warn(const struct oak_config *cfg);
 /* Deep copy / free. */
 int oak_config_copy(struct oak_config *dst, const struct oak_config *src);
 void oak_config_free(struct oak_config *cfg);

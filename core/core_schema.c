@@ -64,6 +64,9 @@ const struct oak_permission oak_core_permissions[] = {
     { "core.self", "see and end one's own session",
       "regional_admin coordinator trainer volunteer_manager staff" },
     { "core.audit.read", "read the audit log of one's regions", "regional_admin" },
+    /* the whole log, every region: national_admin only (it holds every
+     * permission), unless an operator grants it to one more account */
+    { "core.audit.export", "export the whole audit log with its hash chain", NULL },
     { "core.users.read", "list staff accounts of one's regions", "regional_admin" },
     { NULL, NULL, NULL }
 };

@@ -34,6 +34,7 @@ static void usage(FILE *f)
         "  user SUBCOMMAND     staff accounts: add, passwd, disable, enable, list,\n"
         "                      grant, revoke, totp (oakseed user for details)\n"
         "  audit verify        check the audit log's hash chain\n"
+        "                      [--expect-head HASH] (a head recorded earlier)\n"
         "  lua check DIR       compile and lint regional rule scripts\n"
         "  lua test DIR        run a region's *_test.lua cases offline\n"
         "  lua which HOOK CODE which script answers HOOK for region CODE\n"
@@ -209,14 +210,36 @@ static int cmd_restore(struct oak_app *app, const char *src)
     return 0;
 }
 
-static int cmd_audit_verify(void)
+/* audit verify [--expect-head HASH]: HASH is a head an earlier verify
+ * printed; it must still be in the chain (rows cut off the end otherwise). */
+static int cmd_audit_verify(int nargs, char **args)
 {
-    char head[65], err[512];
-    long long count, bad;
-    int rc = oak_audit_verify(oak_db_current(), &count, head, &bad, err, sizeof err);
+    char head[65], err[512], want[65] = "";
+    long long count, bad, head_id;
+    int rc;
 
+    for (int i = 1; i < nargs; i++) {
+        const char *v = NULL;
+
+        if (!strcmp(args[i], "--expect-head") && i + 1 < nargs)
+            v = args[++i];
+        else if (!strncmp(args[i], "--expect-head=", 14))
+            v = args[i] + 14;
+        if (!v || strlen(v) != 64 || strspn(v, "0123456789abcdefABCDEF") != 64) {
+            fprintf(stderr, v ? "oakseed: --expect-head needs the 64 hex digits of a head hash\n"
+                              : "usage: oakseed audit verify [--expect-head HASH]\n");
+            return 2;
+        }
+        for (int k = 0; k < 64; k++)
+            want[k] = (char)(v[k] >= 'A' && v[k] <= 'F' ? v[k] + 32 : v[k]);
+        want[64] = '\0';
+    }
+    rc = oak_audit_verify_head(oak_db_current(), want[0] ? want : NULL, &count, head, &head_id,
+                               &bad, err, sizeof err);
     if (rc == 0) {
         printf("audit log intact: %lld rows, head %s\n", count, head);
+        if (want[0])
+            printf("recorded head found at row %lld\n", head_id);
         return 0;
     }
     fprintf(stderr, "oakseed: %s\n", err);
@@ -246,10 +269,10 @@ static int with_db(const struct oak_cli *cli, const char *cmd, int nargs, char *
         rc = oak_users_cli(app, nargs, args);
     } else if (!strcmp(cmd, "keys")) {
         rc = oak_keys_cli(app, nargs, args);
-    } else if (nargs == 1 && !strcmp(args[0], "verify")) {
-        rc = cmd_audit_verify();
+    } else if (nargs >= 1 && !strcmp(args[0], "verify")) {
+        rc = cmd_audit_verify(nargs, args);
     } else {
-        fprintf(stderr, "usage: oakseed audit verify\n");
+        fprintf(stderr, "usage: oakseed audit verify [--expect-head HASH]\n");
         rc = 2;
     }
     oak_db_close(db);

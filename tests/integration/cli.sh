@@ -34,6 +34,7 @@ routes=$(printf '%s\n' "$out" | sed 1d | awk '{ print $1, $2, $3, $4 }')
 for r in "GET /api/health core public" \
          "GET /api/version core public" \
          "GET /api/regions core public" \
+         "GET /api/audit/export core core.audit.export" \
          "POST /api/auth/login core public" \
          "POST /api/auth/logout core core.self" \
          "GET /api/auth/me core core.self" \
@@ -45,7 +46,7 @@ for r in "GET /api/health core public" \
          "POST /api/example/greetings/:id/publish example example.moderate"; do
     like "$routes" "^$r\$" "routes: $r"
 done
-is "$(printf '%s\n' "$routes" | wc -l | tr -d ' ')" 12 "routes: exactly 12 routes"
+is "$(printf '%s\n' "$routes" | wc -l | tr -d ' ')" 13 "routes: exactly 13 routes"
 
 oak_config "example, lateroute" "" "$oak_tmp/late.conf"
 run "$OAKSEED" routes -c "$oak_tmp/late.conf"
@@ -55,7 +56,7 @@ unlike "$out" 'nullperm|/unknown' "routes refused at init (no or unknown permiss
 # ---- check-config ------------------------------------------------------------------------
 run "$OAKSEED" check-config -c "$oak_conf"
 is "$rc" 0 "check-config on a good config exits 0"
-is "$out" "configuration OK: 1 plugins, 12 routes" "check-config reports plugins and routes"
+is "$out" "configuration OK: 1 plugins, 13 routes" "check-config reports plugins and routes"
 run sh -c "cd '$oak_tmp/run' && '$OAKSEED' check-config -c ../oakseed.conf"
 is "$rc" 0 "relative paths resolve against the config file's directory, not the cwd"
 

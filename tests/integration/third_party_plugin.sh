@@ -165,7 +165,7 @@ like "$out" '^POST +/api/example/greetings +example +public$' "routes: example's
 like "$out" '^DELETE +/api/example/greetings/:id +example +example\.moderate$' "routes: example's DELETE with its permission"
 like "$out" '^GET +/api/hello/:who +hello +public$' "routes: the new plugin's route"
 run "$OAKSEED" check-config -c "$oak_conf"
-is "$out" "configuration OK: 2 plugins, 13 routes" "check-config OK"
+is "$out" "configuration OK: 2 plugins, 14 routes" "check-config OK"
 
 ok "the installed oakseed serves them" oak_start
 fcgi GET /api/health

@@ -1,7 +1,9 @@
 /*
  * test_audit.c - the hash-chained audit log: appends chain, verify passes,
- * the triggers refuse UPDATE and DELETE, and an edit, a removal or a
- * reordering done behind the triggers' back is found by verify.
+ * the triggers refuse UPDATE and DELETE, and an edit, a reordering (two
+ * rows swapped, by their ids or by their contents) or a removal done behind
+ * the triggers' back is found by verify; a head recorded earlier shows rows
+ * cut off the end, which the chain alone cannot.
  */
 #include "audit.h"
 #include "db.h"
@@ -28,6 +30,21 @@ static int add(const char *action, const char *oid, int region)
     struct oak_audit_entry e = { 7, "alice", action, "registration", oid, region, "reason: follow-up", "rid" };
 
     return oak_audit_append(&e, NULL);
+}
+
+/* The first column of the first row of SQL, as text ("" when none). */
+static const char *sql_text(const char *sql)
+{
+    static char out[128];
+    oak_stmt *st;
+
+    out[0] = '\0';
+    if (oak_db_prepare(sql, &st, NULL) != OAK_OK)
+        return out;
+    if (oak_db_step(st, NULL) == OAK_ROW)
+        snprintf(out, sizeof out, "%s", (const char *)sqlite3_column_text(oak_db_raw(st), 0));
+    oak_db_finish(st);
+    return out;
 }
 
 static int verify(long long *count, long long *bad, char *err, size_t len)
@@ -88,6 +105,65 @@ int main(void)
     ok(strstr(err, "altered") != NULL, "message: %s", err);
     oak_db_exec("UPDATE core_audit SET object_id='3' WHERE id=3", NULL);
     is_int(verify(&count, &bad, err, sizeof err), 0, "restored row verifies again");
+
+    /* reordering: rows 2 and 3 trade places by their ids */
+    is_int(oak_db_exec("UPDATE core_audit SET id = -3 WHERE id = 3;"
+                       "UPDATE core_audit SET id = 3 WHERE id = 2;"
+                       "UPDATE core_audit SET id = 2 WHERE id = -3", &e), OAK_OK, "swap the ids of rows 2 and 3");
+    is_str(sql_text("SELECT object_id FROM core_audit WHERE id = 2"), "3", "row 2 now holds the third entry");
+    is_int(verify(&count, &bad, err, sizeof err), -1, "swapped ids detected");
+    is_int(bad, 2, "the first row out of place is reported");
+    ok(strstr(err, "reordered") != NULL, "message: %s", err);
+    oak_db_exec("UPDATE core_audit SET id = -3 WHERE id = 3;"
+                "UPDATE core_audit SET id = 3 WHERE id = 2;"
+                "UPDATE core_audit SET id = 2 WHERE id = -3", NULL);
+    is_int(verify(&count, &bad, err, sizeof err), 0, "swapped back: verifies again");
+
+    /* reordering: rows 4 and 5 trade contents (every column but id) */
+    {
+        static const char cols[] = "at, actor_id, actor, action, object_type, object_id, region,"
+                                   " detail, request_id, prev_hash, hash";
+        char sqlbuf[1024];
+
+        snprintf(sqlbuf, sizeof sqlbuf,
+                 "CREATE TEMP TABLE t AS SELECT * FROM core_audit WHERE id IN (4, 5);"
+                 "UPDATE core_audit SET (%s) = (SELECT %s FROM t WHERE t.id = 9 - core_audit.id)"
+                 " WHERE id IN (4, 5); DROP TABLE t", cols, cols);
+        is_int(oak_db_exec(sqlbuf, &e), OAK_OK, "swap the contents of rows 4 and 5");
+        is_str(sql_text("SELECT object_id FROM core_audit WHERE id = 4"), "5", "row 4 now holds the fifth entry");
+        is_int(verify(&count, &bad, err, sizeof err), -1, "swapped contents detected");
+        is_int(bad, 4, "the first row out of place is reported");
+        ok(strstr(err, "does not follow") != NULL, "message: %s", err);
+        is_int(oak_db_exec(sqlbuf, &e), OAK_OK, "swap them back");
+        is_int(verify(&count, &bad, err, sizeof err), 0, "verifies again");
+    }
+
+    /* a head recorded earlier shows a truncated end */
+    {
+        char head[65], recorded[65], hbuf[65];
+        long long head_id;
+
+        is_int(oak_audit_verify(oak_db_current(), &count, recorded, &bad, err, sizeof err), 0, "record the head");
+        is_int(oak_audit_verify_head(oak_db_current(), recorded, &count, head, &head_id, &bad, err, sizeof err), 0,
+               "the recorded head is in the chain");
+        is_int(head_id, 6, "at the last row");
+        is_int(add("registry.read", "7", 530500), OAK_OK, "append a seventh row");
+        is_int(oak_audit_verify_head(oak_db_current(), recorded, &count, head, &head_id, &bad, err, sizeof err), 0,
+               "a recorded head followed by newer rows verifies");
+        is_int(head_id, 6, "still found at row 6");
+        snprintf(hbuf, sizeof hbuf, "%s", sql_text("SELECT hash FROM core_audit WHERE id = 7"));
+        oak_db_exec("DELETE FROM core_audit WHERE id >= 6", NULL);
+        is_int(verify(&count, &bad, err, sizeof err), 0, "cutting off the end leaves an intact chain");
+        is_int(count, 5, "of five rows");
+        is_int(oak_audit_verify_head(oak_db_current(), recorded, &count, head, &head_id, &bad, err, sizeof err), -1,
+               "but the recorded head is missing");
+        is_int(bad, 0, "no row is to blame");
+        ok(strstr(err, "cut off the end") != NULL, "message: %s", err);
+        is_int(oak_audit_verify_head(oak_db_current(), hbuf, &count, head, &head_id, &bad, err, sizeof err), -1,
+               "a later recorded head is missing too");
+        is_int(oak_audit_verify_head(oak_db_current(), NULL, &count, head, &head_id, &bad, err, sizeof err), 0,
+               "without a recorded head: as verify");
+    }
     oak_db_exec("DELETE FROM core_audit WHERE id=4", NULL);
     is_int(verify(&count, &bad, err, sizeof err), -1, "removed row detected");
     is_int(bad, 5, "the row after the gap is reported");

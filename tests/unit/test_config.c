@@ -4,7 +4,8 @@
  * file's directory, errors naming FILE:LINE (unknown keys and sections,
  * malformed lines, bad int/size/bool/level/sync/mode/listen/list values),
  * [plugin.NAME] keys kept in extra, command-line overrides, oak_parse_size,
- * and oak_config_copy as a deep copy.
+ * oak_config_copy as a deep copy, and the start-up warning for a password
+ * hashing cost below the recommended scrypt N = 2^17.
  */
 #include "config.h"
 #include "log.h"
@@ -89,6 +90,13 @@ static void test_defaults(void)
     is_str(c.db_path, "/var/lib/oakseed/oakseed.db", "default db path");
     is_int(c.synchronous, 2, "default synchronous full");
     is_int(c.busy_timeout, 5000, "default busy_timeout");
+    is_int(c.idle_timeout, 1800, "default auth.idle_timeout 30 minutes");
+    is_int(c.absolute_timeout, 43200, "default auth.absolute_timeout 12 hours");
+    is_int(c.max_failures_account, 5, "default auth.max_failures_account");
+    is_int(c.max_failures_address, 50, "default auth.max_failures_address");
+    is_int(c.lockout, 900, "default auth.lockout");
+    is_int(c.totp_admins, 0, "default auth.totp_admins off");
+    is_int(c.scrypt_log_n, 17, "default auth.scrypt_log_n 17 (scrypt N = 2^17)");
     ok(c.plugin_dir != NULL && c.plugin_dir[0] == '/', "default plugin_dir is absolute");
     is_int(c.nplugins, 0, "no plugins by default");
     is_int(c.nextra, 0, "no extra keys by default");
@@ -458,6 +466,59 @@ static void test_parse_size(void)
     is_int(oak_parse_size("9007199254740992k"), -1, "overflow with k just past the limit");
 }
 
+/* The contents of FILE, at most 4 KiB. */
+static const char *slurp(const char *path)
+{
+    static char buf[4096];
+    size_t n = 0;
+    FILE *f = fopen(path, "r");
+
+    if (f) {
+        n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+static void test_scrypt_warning(void)
+{
+    struct oak_config c;
+    char err[512] = "";
+    const char *log = write_file("warn.log", "");
+
+    oak_config_defaults(&c);
+    is_int(oak_config_set(&c, "auth.scrypt_log_n=9", err, sizeof err), -1, "scrypt_log_n 9 refused");
+    is_int(oak_config_set(&c, "auth.scrypt_log_n=23", err, sizeof err), -1, "scrypt_log_n 23 refused");
+    is_int(oak_config_set(&c, "auth.scrypt_log_n=22", err, sizeof err), 0, "scrypt_log_n 22 accepted");
+    is_int(oak_config_set(&c, "auth.scrypt_log_n=10", err, sizeof err), 0,
+           "scrypt_log_n 10 still accepted (tests need fast hashes)");
+    is_int(c.scrypt_log_n, 10, "and kept");
+
+    is_int(oak_log_open(OAK_L_INFO, log), 0, "log to a file");
+    is_int(oak_config_warn(&c), 1, "one warning for scrypt_log_n 10");
+    c.scrypt_log_n = 16;
+    is_int(oak_config_warn(&c), 1, "and for 16");
+    c.scrypt_log_n = 17;
+    is_int(oak_config_warn(&c), 0, "none at 17");
+    c.scrypt_log_n = 20;
+    is_int(oak_config_warn(&c), 0, "none above");
+    oak_log_close();
+    {
+        const char *text = slurp(log);
+
+        ok(strstr(text, "auth.scrypt_log_n = 10 is below the recommended 17") != NULL,
+           "the warning names the key, the value and 17");
+        ok(strstr(text, "auth.scrypt_log_n = 16 is below") != NULL, "16 warned too");
+        ok(strstr(text, "= 17 ") == NULL && strstr(text, "= 20 ") == NULL, "17 and 20 not warned");
+        ok(strstr(text, "[warn]") != NULL, "logged at warn level");
+    }
+    oak_config_free(&c);
+    oak_config_defaults(&c);
+    is_int(oak_config_warn(&c), 0, "the default warns nothing");
+    oak_config_free(&c);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir) || !realpath(dir, realdir)) {
@@ -470,6 +531,7 @@ int main(void)
     test_errors();
     test_set();
     test_parse_size();
+    test_scrypt_warning();
 
     for (int i = 0; i < npaths; i++)
         unlink(paths[i]);

@@ -37,11 +37,18 @@ int main(void)
     ok(oak_password_weak("Lowercase and Upper") == NULL, "two classes fine");
     ok(oak_password_weak("安宁疗护志愿者2026") == NULL, "Chinese with digits fine");
 
-    /* RFC 6238 appendix B, SHA-1, truncated to 6 digits */
+    /* RFC 6238 appendix B, all six SHA-1 rows. The appendix prints 8-digit
+     * codes; oakseed's are 6 digits, the same value mod 10^6 (94287082 ->
+     * 287082). */
     is_int(oak_totp_code(secret, 20, 59 / 30), 287082, "T=59");
     is_int(oak_totp_code(secret, 20, 1111111109 / 30), 81804, "T=1111111109");
+    is_int(oak_totp_code(secret, 20, 1111111111 / 30), 50471, "T=1111111111 (RFC 14050471)");
     is_int(oak_totp_code(secret, 20, 1234567890 / 30), 5924, "T=1234567890");
     is_int(oak_totp_code(secret, 20, 2000000000 / 30), 279037, "T=2000000000");
+    is_int(oak_totp_code(secret, 20, 20000000000ULL / 30), 353130,
+           "T=20000000000 (RFC 65353130; past 2038, the counter needs 64 bits)");
+    ok(oak_totp_verify(secret, 20, "050471", 1111111111, NULL), "verify T=1111111111 with its leading zero");
+    ok(oak_totp_verify(secret, 20, "353130", (time_t)20000000000LL, NULL), "verify T=20000000000");
     ok(oak_totp_verify(secret, 20, "005924", 1234567890, &step), "verify at the same step");
     is_int((long long)step, 1234567890 / 30, "matching step reported");
     ok(oak_totp_verify(secret, 20, "005924", 1234567890 + 30, NULL), "one step of clock skew accepted");
