@@ -4,6 +4,7 @@
 #include "registry.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define THROTTLE_MAX 5
@@ -31,6 +32,48 @@ void registry_mask_mobile(const char *mobile, char out[12])
         return;
     }
     snprintf(out, 12, "%.3s****%.4s", mobile, mobile + 7);
+}
+
+/* Bytes of the UTF-8 character at S (1 for a stray continuation byte). */
+static size_t char_len(const char *s)
+{
+    unsigned char c = (unsigned char)*s;
+    size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+
+    for (size_t i = 1; i < n; i++)
+        if (((unsigned char)s[i] & 0xc0) != 0x80)
+            return i;
+    return n;
+}
+
+void registry_mask_name(const char *name, char *out, size_t size)
+{
+    size_t len = 0, chars = 0, first, last = 0;
+
+    if (!size)
+        return;
+    *out = '\0';
+    if (!name || !*name)
+        return;
+    for (const char *p = name; *p; p += char_len(p))
+        chars++;
+    first = char_len(name);
+    for (const char *p = name; *p; p += char_len(p))
+        last = (size_t)(p - name);
+    /* the first character, a '*' for each one after it but the last, the last */
+    if (first + 1 > size)
+        return;
+    memcpy(out, name, first);
+    len = first;
+    for (size_t i = 1; i + 1 < chars && len + 1 < size; i++)
+        out[len++] = '*';
+    if (chars == 2 && len + 1 < size)
+        out[len++] = '*';
+    if (chars > 2 && len + strlen(name + last) < size) {
+        memcpy(out + len, name + last, strlen(name + last));
+        len += strlen(name + last);
+    }
+    out[len] = '\0';
 }
 
 int registry_new_code(char code[REGISTRY_CODE_LEN + 1], char display[15])
@@ -417,4 +460,27 @@ oak_json *registry_history_json(const char *sql, long long id, const char *const
         return NULL;
     }
     return a;
+}
+
+static int leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int registry_date_check(const char *s)
+{
+    static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    int y, m, d;
+
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    y = atoi(s);
+    m = atoi(s + 5);
+    d = atoi(s + 8);
+    if (y < 1900 || m < 1 || m > 12 || d < 1 || d > days[m - 1] + (m == 2 && leap(y)))
+        return -2;
+    return 0;
 }

@@ -9,8 +9,18 @@
  * identifies nobody alone and what statistics need: age, gender, birth
  * month, ethnicity, region and the donation choices. The record functions
  * at the end (find, open, JSON) serve staff.c too.
+ *
+ * A person whose registration is withdrawn may register again: that makes
+ * a new registration (new number, access code and card) and the withdrawn
+ * one is kept as it was, marked superseded_by the new number. id_index,
+ * UNIQUE, holds the blind index of the ID number on a person's current
+ * registration only (a superseded one holds "superseded:<number>"), so
+ * lookups and the 409 for a second registration keep their meaning;
+ * person_index holds it on every registration of that person, for the
+ * staff search.
  */
 #include "registry.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +29,21 @@
 /* The card signature as issued, so the public verify compares instead of
  * signing again; NULL on rows made before it (verify re-signs those). */
 const char registry_sql_card_sig[] = "ALTER TABLE registry_donors ADD COLUMN card_sig TEXT;";
+
+/* Registering again after a withdrawal (see the top of this file), and the
+ * signatures of cards an amendment replaced, so that an old card verifies
+ * as superseded rather than as not ours. */
+const char registry_sql_donor_renewal[] =
+    "ALTER TABLE registry_donors ADD COLUMN person_index TEXT;"
+    "UPDATE registry_donors SET person_index = id_index;"
+    "CREATE INDEX registry_donors_person ON registry_donors(person_index);"
+    "ALTER TABLE registry_donors ADD COLUMN superseded_by TEXT;"
+    "CREATE TABLE registry_donor_cards ("
+    " id INTEGER PRIMARY KEY,"
+    " donor_id INTEGER NOT NULL REFERENCES registry_donors(id),"
+    " sig TEXT NOT NULL,"
+    " superseded_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')));"
+    "CREATE INDEX registry_donor_cards_donor ON registry_donor_cards(donor_id);";
 
 const char registry_sql_donors[] =
     "CREATE TABLE registry_donors ("
@@ -437,6 +462,10 @@ static unsigned organ_bits(const char *csv)
     return bits;
 }
 
+/* For the plugin's unit test (internal.h). */
+const char *registry_organ_csv(oak_req *req, unsigned organs) { return organ_csv(req, organs); }
+unsigned registry_organ_bits(const char *csv) { return organ_bits(csv); }
+
 static char *person_text(oak_req *req, const struct registry_person *p)
 {
     size_t n;
@@ -493,6 +522,26 @@ static int bind_sealed(oak_stmt *st, int idx, const struct registry_donor *d, co
     return rc;
 }
 
+/* An amendment that changes the card (a new region) keeps the signature
+ * of the card it replaces: that card then verifies as superseded. */
+static int keep_replaced_card(const struct registry_donor *d, const char *replaced)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    int rc;
+
+    if (!replaced || strcmp(replaced, d->card_sig) == 0)
+        return OAK_OK;
+    rc = host->db_prepare("INSERT INTO registry_donor_cards(donor_id, sig) VALUES (?1, ?2)", &st, &err);
+    if (rc != OAK_OK)
+        return failed("card", &err, rc);
+    host->db_bind_int(st, 1, d->rowid);
+    host->db_bind_text(st, 2, replaced, -1);
+    rc = host->db_step(st, &err);
+    host->db_finish(st);
+    return rc == OAK_DONE ? OAK_OK : failed("card", &err, rc);
+}
+
 /* Seal every personal field of D into its row (after an insert, and after
  * an amendment, since the ciphertexts are bound to the row's region), and
  * keep the card signature of its number, region and month with them. */
@@ -500,9 +549,10 @@ static int seal_personal(oak_req *req, struct registry_donor *d)
 {
     struct oak_error err;
     oak_stmt *st;
+    const char *replaced = d->card_sig;
     int rc = card_sign(req, d);
 
-    if (rc != OAK_OK)
+    if (rc != OAK_OK || (rc = keep_replaced_card(d, replaced)) != OAK_OK)
         return rc;
     rc = host->db_prepare("UPDATE registry_donors SET name_enc = ?1, id_enc = ?2, mobile_enc = ?3,"
                           " contact_enc = ?4, guardian_enc = ?5, card_sig = ?7 WHERE id = ?6", &st, &err);
@@ -552,9 +602,9 @@ static int insert_row(oak_req *req, struct registry_donor *d, const char *idx, c
     for (int attempt = 0; attempt < 4 && rc == OAK_EEXIST; attempt++) {
         if ((rc = registry_new_number('D', d->region, number)) != OAK_OK)
             return rc;
-        rc = host->db_prepare("INSERT INTO registry_donors(number, region, id_index, code_hash, age, gender,"
-                              " birth_month, ethnicity, all_organs, organs, body)"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        rc = host->db_prepare("INSERT INTO registry_donors(number, region, id_index, person_index, code_hash,"
+                              " age, gender, birth_month, ethnicity, all_organs, organs, body)"
+                              " VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
                               " RETURNING id, registered_at", &st, &err);
         if (rc != OAK_OK)
             return failed("insert", &err, rc);
@@ -584,13 +634,15 @@ static int insert_row(oak_req *req, struct registry_donor *d, const char *idx, c
     return rc == OAK_ROW ? OAK_OK : failed("insert", &err, rc);
 }
 
-/* 1 when the ID number behind IDX is registered already. */
+/* 1 when the ID number behind IDX has an active registration (a withdrawn
+ * one may register again, see supersede_withdrawn). */
 static int id_taken(const char *idx, int *rc)
 {
     struct oak_error err;
     oak_stmt *st;
 
-    if ((*rc = host->db_prepare("SELECT 1 FROM registry_donors WHERE id_index = ?1", &st, &err)) != OAK_OK)
+    if ((*rc = host->db_prepare("SELECT 1 FROM registry_donors WHERE id_index = ?1 AND status = 'active'",
+                                &st, &err)) != OAK_OK)
         return 0;
     host->db_bind_text(st, 1, idx, -1);
     *rc = host->db_step(st, &err);
@@ -602,6 +654,54 @@ static int id_taken(const char *idx, int *rc)
         return taken;
     }
     return 0;
+}
+
+/* A withdrawn registration of the person behind IDX hands its blind index
+ * over to the registration being made (see the top of this file). OLD gets
+ * its row id, number and region; rowid 0 when there is none. */
+static int supersede_withdrawn(oak_req *req, const char *idx, struct registry_donor *old)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    int rc = host->db_prepare("UPDATE registry_donors SET id_index = 'superseded:' || number,"
+                              " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+                              " WHERE id_index = ?1 AND status = 'withdrawn' RETURNING id, number, region",
+                              &st, &err);
+
+    memset(old, 0, sizeof *old);
+    if (rc != OAK_OK)
+        return failed("supersede", &err, rc);
+    host->db_bind_text(st, 1, idx, -1);
+    rc = host->db_step(st, &err);
+    if (rc == OAK_ROW) {
+        old->rowid = host->db_column_int(st, 0);
+        old->number = host->req_strdup(req, host->db_column_text(st, 1));
+        old->region = (int)host->db_column_int(st, 2);
+        rc = old->number ? OAK_DONE : OAK_ENOMEM;
+    }
+    host->db_finish(st);
+    return rc == OAK_DONE ? OAK_OK : failed("supersede", &err, rc);
+}
+
+/* Point the superseded registration OLD at its successor D, and audit it
+ * (registration numbers only). */
+static int link_superseded(oak_req *req, const struct registry_donor *old, const struct registry_donor *d)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    char detail[40];
+    int rc = host->db_prepare("UPDATE registry_donors SET superseded_by = ?1 WHERE id = ?2", &st, &err);
+
+    if (rc != OAK_OK)
+        return failed("supersede", &err, rc);
+    host->db_bind_text(st, 1, d->number, -1);
+    host->db_bind_int(st, 2, old->rowid);
+    rc = host->db_step(st, &err);
+    host->db_finish(st);
+    if (rc != OAK_DONE)
+        return failed("supersede", &err, rc);
+    snprintf(detail, sizeof detail, "by=%s", d->number);
+    return host->audit(req, "registry.donor.supersede", "donor", old->number, old->region, detail);
 }
 
 /* ---- the card ---------------------------------------------------------------------------- */
@@ -640,6 +740,23 @@ static int card_matches(const struct registry_donor *d, const char *sig)
     return host->sign_verify(msg, (size_t)n, sig) == OAK_OK;
 }
 
+/* 1 when SIG is a card of D that an amendment replaced (every kept one is
+ * compared, in constant time). */
+static int card_replaced(const struct registry_donor *d, const char *sig)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    int found = 0;
+
+    if (host->db_prepare("SELECT sig FROM registry_donor_cards WHERE donor_id = ?1", &st, &err) != OAK_OK)
+        return 0;
+    host->db_bind_int(st, 1, d->rowid);
+    while (host->db_step(st, &err) == OAK_ROW)
+        found |= registry_same_secret(sig, host->db_column_text(st, 0));
+    host->db_finish(st);
+    return found;
+}
+
 /* GET /api/registry/cards/:number?sig= - is this card ours, and does it
  * still stand? Nothing personal, whatever is asked. */
 static int card_verify(oak_req *req, void *ud)
@@ -663,6 +780,8 @@ static int card_verify(oak_req *req, void *ud)
     }
     if (rc != OAK_OK || !card_matches(&d, sig)) {
         host->json_set(out, "valid", host->json_bool(0));
+        if (rc == OAK_OK && card_replaced(&d, sig))
+            host->json_set(out, "superseded", host->json_bool(1));
         return host->respond_json(req, 200, out);
     }
     snprintf(month, sizeof month, "%.7s", d.registered_at);
@@ -680,18 +799,41 @@ static int card_verify(oak_req *req, void *ud)
 static int store_new(oak_req *req, struct donor_input *in, const char *idx, const char *code_hash,
                      const oak_json *validated)
 {
-    struct registry_donor *d = &in->d;
+    struct registry_donor *d = &in->d, old;
     char month[8];
     int rc;
 
     snprintf(month, sizeof month, "%.7s", in->id.birth_date);
-    if ((rc = insert_row(req, d, idx, code_hash, month)) != OAK_OK ||
+    if ((rc = supersede_withdrawn(req, idx, &old)) != OAK_OK ||
+        (rc = insert_row(req, d, idx, code_hash, month)) != OAK_OK ||
         (rc = seal_personal(req, d)) != OAK_OK ||
         (rc = add_revision(d, "registered", "")) != OAK_OK ||
         (rc = queue_actions(req, validated, d)) != OAK_OK ||
-        (rc = run_after_submit(req, d, 0)) != OAK_OK)
+        (rc = run_after_submit(req, d, 0)) != OAK_OK ||
+        (old.rowid && (rc = link_superseded(req, &old, d)) != OAK_OK))
         return rc;
     return host->audit(req, "registry.donor.create", "donor", d->number, d->region, NULL);
+}
+
+/* Answer STATUS with OUT (steals it), then commit the open transaction.
+ * respond_json renders the whole answer at once, so once the commit has
+ * stored the change nothing is left that could fail and answer an error
+ * for it (a registration stored whose access code was never shown, a
+ * retry answered 409). When answering or the commit fails, the
+ * transaction is rolled back and the code returned: the core answers the
+ * error instead of OUT. */
+static int commit_answer(oak_req *req, int status, oak_json *out)
+{
+    struct oak_error err;
+    int rc;
+
+    host->set_header(req, "Cache-Control", "no-store");
+    rc = host->respond_json(req, status, out);
+    if (rc == OAK_OK && (rc = host->db_commit(&err)) != OAK_OK)
+        failed("commit", &err, rc);
+    if (rc != OAK_OK)
+        host->db_rollback();
+    return rc;
 }
 
 static int donors_create(oak_req *req, void *ud)
@@ -730,20 +872,15 @@ static int donors_create(oak_req *req, void *ud)
         host->db_rollback();
         return rc != OAK_OK ? rc : OAK_ERROR;
     }
-    /* the answer is built before the commit: memory running out while
-     * building it then undoes the registration (oak_db_commit refuses)
-     * rather than storing one whose access code was never shown */
+    /* the answer is given before the commit (commit_answer): memory
+     * running out while giving it undoes the registration rather than
+     * storing one whose access code was never shown */
     out = host->json_object();
     host->json_set(out, "number", host->json_string(in.d.number));
     host->json_set(out, "access_code", host->json_string(shown));
     host->json_set(out, "status", host->json_string("active"));
     host->json_set(out, "card", card);
-    if ((rc = host->db_commit(&err)) != OAK_OK) {
-        host->json_decref(out);
-        return failed("commit", &err, rc);
-    }
-    host->set_header(req, "Cache-Control", "no-store");
-    return host->respond_json(req, 201, out);
+    return commit_answer(req, 201, out);
 }
 
 /* ---- lookup, amend, withdraw ------------------------------------------------------------------ */
@@ -769,21 +906,22 @@ static int authenticate(oak_req *req, const oak_json *body, struct registry_dono
     return registry_donor_open(req, d);
 }
 
-/* Answer 200 with the registrant's own view: the masked record and card. */
-static int respond_own(oak_req *req, struct registry_donor *d)
+/* Answer 200 with the registrant's own view, the masked record and card,
+ * then commit (commit_answer). */
+static int commit_own(oak_req *req, struct registry_donor *d)
 {
     oak_json *out = registry_donor_json(req, d), *card = card_json(req, d);
 
     if (!out || !card) {
         host->json_decref(out);
         host->json_decref(card);
+        host->db_rollback();
         return OAK_ERROR;
     }
     /* the registrant sees their own name, to print it on their card */
     host->json_set(out, "name", host->json_string(d->name));
     host->json_set(out, "card", card);
-    host->set_header(req, "Cache-Control", "no-store");
-    return host->respond_json(req, 200, out);
+    return commit_answer(req, 200, out);
 }
 
 /* Run the audit for ACTION in a transaction of its own and answer. */
@@ -794,12 +932,11 @@ static int audited_answer(oak_req *req, const char *action, struct registry_dono
 
     if ((rc = host->db_begin(&err)) != OAK_OK)
         return rc;
-    if ((rc = host->audit(req, action, "donor", d->number, d->region, NULL)) != OAK_OK ||
-        (rc = host->db_commit(&err)) != OAK_OK) {
+    if ((rc = host->audit(req, action, "donor", d->number, d->region, NULL)) != OAK_OK) {
         host->db_rollback();
         return rc;
     }
-    return respond_own(req, d);
+    return commit_own(req, d);
 }
 
 static int donors_lookup(oak_req *req, void *ud)
@@ -893,7 +1030,9 @@ static void current_age(struct registry_donor *d)
 
 static int withdrawn_conflict(oak_req *req)
 {
-    return host->error(req, 409, "withdrawn", "该登记已撤回，不能修改 (this registration was withdrawn)");
+    return host->error(req, 409, "withdrawn",
+                       "该登记已撤回，不能修改；如需捐献，请重新登记 "
+                       "(this registration was withdrawn: register again instead)");
 }
 
 static int donors_amend(oak_req *req, void *ud)
@@ -930,12 +1069,9 @@ static int donors_amend(oak_req *req, void *ud)
         rc = host->audit(req, "registry.donor.amend", "donor", d.number, d.region, fields);
     host->json_decref(validated);
     if (rc == OAK_OK)
-        rc = host->db_commit(&err);
-    if (rc != OAK_OK) {
-        host->db_rollback();
-        return rc == OAK_ENOTFOUND ? withdrawn_conflict(req) : rc;
-    }
-    return respond_own(req, &d);
+        return commit_own(req, &d);
+    host->db_rollback();
+    return rc == OAK_ENOTFOUND ? withdrawn_conflict(req) : rc;
 }
 
 static int mark_withdrawn(oak_req *req, struct registry_donor *d, const char *reason)
@@ -985,12 +1121,9 @@ static int donors_withdraw(oak_req *req, void *ud)
     if ((rc = mark_withdrawn(req, &d, reason)) == OAK_OK && (rc = add_revision(&d, "withdrawn", "status")) == OAK_OK)
         rc = host->audit(req, "registry.donor.withdraw", "donor", d.number, d.region, NULL);
     if (rc == OAK_OK)
-        rc = host->db_commit(&err);
-    if (rc != OAK_OK) {
-        host->db_rollback();
-        return rc;
-    }
-    return respond_own(req, &d);
+        return commit_own(req, &d);
+    host->db_rollback();
+    return rc;
 }
 
 /* ---- the record, for this file and staff.c ------------------------------------------------------ */
@@ -1103,6 +1236,25 @@ int registry_donor_open(oak_req *req, struct registry_donor *d)
     split_person(req, contact, &d->contact);
     split_person(req, guardian, &d->guardian);
     return OAK_OK;
+}
+
+int registry_donor_reason(oak_req *req, const struct registry_donor *d, const char **reason)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    int rc = host->db_prepare("SELECT reason_enc FROM registry_donors WHERE id = ?1", &st, &err);
+
+    *reason = NULL;
+    if (rc != OAK_OK)
+        return failed("reason", &err, rc);
+    host->db_bind_int(st, 1, d->rowid);
+    rc = host->db_step(st, &err);
+    if (rc == OAK_ROW)
+        rc = unseal(req, d, "reason_enc", host->db_column_text(st, 0), reason);
+    else
+        rc = rc == OAK_DONE ? OAK_ENOTFOUND : failed("reason", &err, rc);
+    host->db_finish(st);
+    return rc;
 }
 
 const char *registry_donation_text(oak_req *req, const struct registry_donor *d)

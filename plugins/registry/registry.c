@@ -14,6 +14,8 @@ static const struct oak_migration registry_migrations[] = {
     { 1, "donor registrations, revisions, follow-ups", registry_sql_donors },
     { 2, "living wills, versions, reads", registry_sql_wills },
     { 3, "donor card signatures as issued", registry_sql_card_sig },
+    { 4, "registering again after a withdrawal; replaced donor cards", registry_sql_donor_renewal },
+    { 5, "a new living will after a revocation; sealed read reasons", registry_sql_will_renewal },
     { 0, NULL, NULL }
 };
 

@@ -21,6 +21,8 @@ extern const struct oak_host *host;
 extern const char registry_sql_donors[];
 extern const char registry_sql_wills[];
 extern const char registry_sql_card_sig[];
+extern const char registry_sql_donor_renewal[];
+extern const char registry_sql_will_renewal[];
 
 int registry_donors_init(oak_plugin_ctx *ctx, struct oak_error *err);
 int registry_wills_init(oak_plugin_ctx *ctx, struct oak_error *err);
@@ -34,6 +36,11 @@ int registry_stats_init(oak_plugin_ctx *ctx, struct oak_error *err);
 void registry_mask_id(const char *id, char out[19]);
 /* "138****5678". OUT holds 12. */
 void registry_mask_mobile(const char *mobile, char out[12]);
+/* A name with its first and last characters kept and each one between
+ * them shown as '*': "张*华", "王*", "阿******提". OUT holds SIZE bytes
+ * (REGISTRY_MASKED_NAME is enough for any valid name). */
+#define REGISTRY_MASKED_NAME 128
+void registry_mask_name(const char *name, char *out, size_t size);
 
 /* A new code of REGISTRY_CODE_LEN characters, and its display form
  * "XXXX-XXXX-XXXX" (DISPLAY holds 15). */
@@ -71,6 +78,9 @@ void registry_region_str(int region, char out[7]);
 oak_json *registry_json_text(const char *s);
 /* 1 when two secrets (hex hashes) are equal, compared in constant time. */
 int registry_same_secret(const char *a, const char *b);
+/* 0 for "YYYY-MM-DD" of a real calendar day from 1900 on; -1 when S is
+ * not written so, -2 when it is but names no such day. */
+int registry_date_check(const char *s);
 
 /*
  * Field checks for the forms people fill in. Each takes the member KEY of
@@ -158,6 +168,9 @@ int registry_donor_find(oak_req *req, const char *by, const char *key, struct re
 /* Decrypt D's personal data into request memory. OAK_OK or an error
  * (logged; OAK_ETAMPER when a value does not belong to its row). */
 int registry_donor_open(oak_req *req, struct registry_donor *d);
+/* The withdrawal reason of D, decrypted into request memory (NULL when
+ * none was given). OAK_OK or an error (logged). */
+int registry_donor_reason(oak_req *req, const struct registry_donor *d, const char **reason);
 /* The masked view of an opened donor: number, status, name, masked ID and
  * mobile numbers, age, gender, ethnicity, region, donation, contacts,
  * dates and revisions. NULL on failure. */

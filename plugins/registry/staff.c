@@ -3,9 +3,12 @@
  * registry.read): search, detail, CSV export and the follow-up queue that
  * the regional rules feed. Lists are limited to the account's regions in
  * SQL (oak_in_scope); a single record is authorised on its own region and
- * answers 404 outside it. Every read of personal data is audited.
+ * answers 404 outside it. Every read of personal data is audited, with one
+ * audit row per registration read (a list or an export names each one).
+ * An ID number is a filter only in a POST body, never in a URL.
  */
 #include "registry.h"
+#include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,18 +29,6 @@ static int bad_param(oak_req *req, const char *field, const char *msg)
 {
     host->error_field(req, field, msg);
     return host->error(req, 400, "validation_failed", "查询条件无效 (invalid filter)");
-}
-
-static int is_date(const char *s)
-{
-    static const char shape[] = "dddd-dd-dd";
-
-    if (!s || strlen(s) != 10)
-        return 0;
-    for (int i = 0; i < 10; i++)
-        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != '-')
-            return 0;
-    return 1;
 }
 
 /* A filter from the JSON body of POST .../search, else the query string. */
@@ -83,9 +74,12 @@ static int parse_filters(oak_req *req, struct filters *f)
     }
     if (region && *region && !(f->region = host->region_parse(region)))
         return bad_param(req, "region", "地区代码未知 (region: unknown GB/T 2260 code)"), 1;
-    if ((f->from && *f->from && !is_date(f->from)) || (f->to && *f->to && !is_date(f->to)))
-        return bad_param(req, f->from && *f->from && !is_date(f->from) ? "from" : "to",
-                         "日期格式应为 YYYY-MM-DD (date: YYYY-MM-DD)"), 1;
+    if (f->from && *f->from && registry_date_check(f->from) < 0)
+        return bad_param(req, "from", "日期应为 YYYY-MM-DD 格式的有效日期 (from: a real date, YYYY-MM-DD)"), 1;
+    if (f->to && *f->to && registry_date_check(f->to) < 0)
+        return bad_param(req, "to", "日期应为 YYYY-MM-DD 格式的有效日期 (to: a real date, YYYY-MM-DD)"), 1;
+    if (f->from && *f->from && f->to && *f->to && strcmp(f->from, f->to) > 0)
+        return bad_param(req, "from", "起始日期晚于截止日期 (from: later than to)"), 1;
     if (page && ((f->page = strtoll(page, &end, 10)) < 1 || *end || f->page > 100000))
         return bad_param(req, "page", "页码应为正整数 (page: a positive integer)"), 1;
     if (f->from && !*f->from)
@@ -105,7 +99,7 @@ static int matching(oak_req *req, const struct filters *f, long long limit, long
     const char **v = host->req_alloc(req, sizeof *v * (size_t)limit);
     int rc = host->db_prepare(
         "SELECT number FROM registry_donors WHERE oak_in_scope(region)"
-        " AND (?1 IS NULL OR number = ?1) AND (?2 IS NULL OR id_index = ?2)"
+        " AND (?1 IS NULL OR number = ?1) AND (?2 IS NULL OR person_index = ?2)"
         " AND (?3 IS NULL OR status = ?3) AND (?4 = 0 OR oak_region_within(region, ?4))"
         " AND (?5 IS NULL OR registered_at >= ?5)"
         " AND (?6 IS NULL OR registered_at < strftime('%Y-%m-%d', ?6, '+1 day'))"
@@ -144,6 +138,49 @@ static int audit_read(oak_req *req, const char *action, const char *type, const 
     return rc;
 }
 
+/* The registrations a list or an export read, for its audit rows. */
+struct reads {
+    const char **numbers;
+    int *regions;
+    int n;
+};
+
+static int reads_init(oak_req *req, struct reads *r, int cap)
+{
+    r->n = 0;
+    r->numbers = host->req_alloc(req, sizeof *r->numbers * (size_t)(cap > 0 ? cap : 1));
+    r->regions = host->req_alloc(req, sizeof *r->regions * (size_t)(cap > 0 ? cap : 1));
+    return r->numbers && r->regions ? OAK_OK : OAK_ENOMEM;
+}
+
+static void reads_add(struct reads *r, const struct registry_donor *d)
+{
+    r->numbers[r->n] = d->number;
+    r->regions[r->n++] = d->region;
+}
+
+/* Audit ACTION for each registration of R, one row naming it in its own
+ * region, all in one transaction. When nothing matched, one row "-" in
+ * the filter's REGION records that the search was made. DETAIL says how
+ * (page, rows, by=id_number), never what was searched for. */
+static int audit_reads(oak_req *req, const char *action, const struct reads *r, int region, const char *detail)
+{
+    struct oak_error err;
+    int rc = host->db_begin(&err);
+
+    if (rc != OAK_OK)
+        return rc;
+    if (r->n == 0)
+        rc = host->audit(req, action, "donor", "-", region, detail);
+    for (int i = 0; i < r->n && rc == OAK_OK; i++)
+        rc = host->audit(req, action, "donor", r->numbers[i], r->regions[i], detail);
+    if (rc == OAK_OK)
+        rc = host->db_commit(&err);
+    if (rc != OAK_OK)
+        host->db_rollback();
+    return rc;
+}
+
 /* Find and open a registration for the list; it was matched in scope. */
 static int load(oak_req *req, const char *number, struct registry_donor *d)
 {
@@ -175,10 +212,11 @@ static oak_json *list_item(const struct registry_donor *d)
     return o;
 }
 
-/* GET /api/registry/staff/donors */
+/* GET /api/registry/staff/donors, POST /api/registry/staff/donors/search */
 static int staff_list(oak_req *req, void *ud)
 {
     struct filters f;
+    struct reads seen;
     const char **numbers;
     oak_json *items, *out;
     char detail[64];
@@ -187,7 +225,8 @@ static int staff_list(oak_req *req, void *ud)
     (void)ud;
     if (rc != 0)
         return rc > 0 ? OAK_OK : rc;
-    if ((rc = matching(req, &f, PAGE_SIZE + 1, (f.page - 1) * PAGE_SIZE, &numbers, &n)) != OAK_OK)
+    if ((rc = matching(req, &f, PAGE_SIZE + 1, (f.page - 1) * PAGE_SIZE, &numbers, &n)) != OAK_OK ||
+        (rc = reads_init(req, &seen, n)) != OAK_OK)
         return rc;
     items = host->json_array();
     for (int i = 0; i < n && i < PAGE_SIZE; i++) {
@@ -200,9 +239,10 @@ static int staff_list(oak_req *req, void *ud)
             return rc;
         }
         host->json_append(items, list_item(&d));
+        reads_add(&seen, &d);
     }
-    snprintf(detail, sizeof detail, "page=%lld rows=%zu", f.page, host->json_size(items));
-    if ((rc = audit_read(req, "registry.donor.search", "donor", "-", f.region, detail)) != OAK_OK) {
+    snprintf(detail, sizeof detail, "page=%lld rows=%d%s", f.page, seen.n, f.has_idx ? " by=id_number" : "");
+    if ((rc = audit_reads(req, "registry.donor.search", &seen, f.region, detail)) != OAK_OK) {
         host->json_decref(items);
         return rc;
     }
@@ -238,22 +278,66 @@ static oak_json *followups_of(long long donor)
     return a;
 }
 
+/* The other registrations of D's person within the account's regions,
+ * oldest first (numbers, states and dates: nothing personal), into OUT's
+ * "earlier", and the registration that superseded D into "superseded_by". */
+static int history_of(const struct registry_donor *d, oak_json *out)
+{
+    struct oak_error err;
+    oak_stmt *st;
+    oak_json *a;
+    int rc = host->db_prepare("SELECT superseded_by FROM registry_donors WHERE id = ?1", &st, &err);
+
+    if (rc != OAK_OK)
+        return rc;
+    host->db_bind_int(st, 1, d->rowid);
+    rc = host->db_step(st, &err);
+    host->json_set(out, "superseded_by", registry_json_text(rc == OAK_ROW ? host->db_column_text(st, 0) : NULL));
+    host->db_finish(st);
+    if (rc != OAK_ROW && rc != OAK_DONE)
+        return rc;
+    rc = host->db_prepare("SELECT number, status, registered_at, withdrawn_at, superseded_by FROM registry_donors"
+                          " WHERE person_index = (SELECT person_index FROM registry_donors WHERE id = ?1)"
+                          " AND id <> ?1 AND oak_in_scope(region) ORDER BY id", &st, &err);
+    if (rc != OAK_OK)
+        return rc;
+    host->db_bind_int(st, 1, d->rowid);
+    a = host->json_array();
+    while ((rc = host->db_step(st, &err)) == OAK_ROW) {
+        static const char *const keys[] = { "number", "status", "registered_at", "withdrawn_at", "superseded_by" };
+        oak_json *o = host->json_object();
+
+        for (int i = 0; i < 5; i++)
+            host->json_set(o, keys[i], registry_json_text(host->db_column_text(st, i)));
+        host->json_append(a, o);
+    }
+    host->db_finish(st);
+    host->json_set(out, "earlier", a);
+    return rc == OAK_DONE ? OAK_OK : rc;
+}
+
 /* GET /api/registry/staff/donors/:number */
 static int staff_detail(oak_req *req, void *ud)
 {
     struct registry_donor d;
+    const char *reason = NULL;
     oak_json *out;
     int rc = load(req, host->req_param(req, "number"), &d);
 
     (void)ud;
     if (rc == OAK_ENOTFOUND)
         return host->error(req, 404, "not_found", "未找到该登记 (registration not found)");
-    if (rc != OAK_OK)
+    if (rc != OAK_OK || (rc = registry_donor_reason(req, &d, &reason)) != OAK_OK)
         return rc;
     if ((rc = audit_read(req, "registry.donor.view", "donor", d.number, d.region, NULL)) != OAK_OK)
         return rc;
     if (!(out = registry_donor_json(req, &d)))
         return OAK_ERROR;
+    host->json_set(out, "withdraw_reason", registry_json_text(reason));
+    if ((rc = history_of(&d, out)) != OAK_OK) {
+        host->json_decref(out);
+        return rc;
+    }
     host->json_set(out, "followups", followups_of(d.rowid));
     host->set_header(req, "Cache-Control", "no-store");
     return host->respond_json(req, 200, out);
@@ -301,16 +385,17 @@ static void cell(struct buf *b, const char *s, int last)
 static void csv_row(oak_req *req, struct buf *b, const struct registry_donor *d)
 {
     struct oak_id_facts id;
-    char masked[19], m[12], code[7], age[8];
+    char masked[19], m[12], code[7], age[8], name[REGISTRY_MASKED_NAME];
     const char *rn = host->region_name(d->region);
 
+    registry_mask_name(d->name, name, sizeof name);
     registry_mask_id(d->id_number, masked);
     registry_mask_mobile(d->mobile, m);
     registry_region_str(d->region, code);
     snprintf(age, sizeof age, "%d", host->id_check(d->id_number, &id, NULL) == 0 ? id.age : d->age);
     cell(b, d->number, 0);
     cell(b, strcmp(d->status, "active") == 0 ? "有效" : "已撤回", 0);
-    cell(b, d->name, 0);
+    cell(b, name, 0);
     cell(b, masked, 0);
     cell(b, age, 0);
     cell(b, strcmp(d->gender, "male") == 0 ? "男" : "女", 0);
@@ -327,19 +412,22 @@ static const char csv_header[] =
     "\xef\xbb\xbf" /* BOM: spreadsheets then read the file as UTF-8 */
     "登记号,状态,姓名,身份证号码,年龄,性别,民族,地区代码,地区,手机号码,捐献意愿,登记时间,撤回时间\r\n";
 
-/* GET /api/registry/staff/donors.csv */
+/* GET /api/registry/staff/donors.csv, and POST with the filters in a JSON
+ * body (the only way to export by ID number) */
 static int staff_csv(oak_req *req, void *ud)
 {
     struct filters f;
     struct buf b = { 0 };
+    struct reads seen;
     const char **numbers;
     char detail[64];
-    int n, rows = 0, rc = parse_filters(req, &f);
+    int n, rc = parse_filters(req, &f);
 
     (void)ud;
     if (rc != 0)
         return rc > 0 ? OAK_OK : rc;
-    if ((rc = matching(req, &f, CSV_MAX_ROWS, 0, &numbers, &n)) != OAK_OK)
+    if ((rc = matching(req, &f, CSV_MAX_ROWS, 0, &numbers, &n)) != OAK_OK ||
+        (rc = reads_init(req, &seen, n)) != OAK_OK)
         return rc;
     put(&b, csv_header, sizeof csv_header - 1);
     for (int i = 0; i < n && rc == OAK_OK; i++) {
@@ -347,14 +435,14 @@ static int staff_csv(oak_req *req, void *ud)
 
         if ((rc = load(req, numbers[i], &d)) == OAK_OK) {
             csv_row(req, &b, &d);
-            rows++;
+            reads_add(&seen, &d);
         } else if (rc == OAK_ENOTFOUND) {
             rc = OAK_OK;
         }
     }
-    snprintf(detail, sizeof detail, "rows=%d", rows);
+    snprintf(detail, sizeof detail, "rows=%d%s", seen.n, f.has_idx ? " by=id_number" : "");
     if (rc == OAK_OK && !b.oom)
-        rc = audit_read(req, "registry.donor.export", "donor", "-", f.region, detail);
+        rc = audit_reads(req, "registry.donor.export", &seen, f.region, detail);
     if (rc == OAK_OK && !b.oom) {
         host->set_header(req, "Content-Disposition", "attachment; filename=\"donors.csv\"");
         host->set_header(req, "Cache-Control", "no-store");
@@ -439,25 +527,26 @@ static int staff_followup_done(oak_req *req, void *ud)
     oak_json *out;
     char *end = NULL;
     long long id = idtxt ? strtoll(idtxt, &end, 10) : 0;
-    int rc, region = 0;
+    int rc, region = 0, done = 0;
 
     (void)ud;
     if (id <= 0 || !end || *end)
         return host->error(req, 404, "not_found", "未找到该待办 (follow-up not found)");
     if ((rc = host->db_begin(&err)) != OAK_OK)
         return rc;
-    rc = host->db_prepare("SELECT region FROM registry_followups WHERE id = ?1", &st, &err);
+    rc = host->db_prepare("SELECT region, state FROM registry_followups WHERE id = ?1", &st, &err);
     if (rc == OAK_OK) {
         host->db_bind_int(st, 1, id);
         rc = host->db_step(st, &err);
         region = rc == OAK_ROW ? (int)host->db_column_int(st, 0) : 0;
+        done = rc == OAK_ROW && strcmp(host->db_column_text(st, 1), "done") == 0;
         host->db_finish(st);
     }
     if (rc == OAK_DONE || (rc == OAK_ROW && host->authorize(req, PERM, region) != OAK_OK)) {
         host->db_rollback();
         return host->error(req, 404, "not_found", "未找到该待办 (follow-up not found)");
     }
-    if (rc == OAK_ROW)
+    if (rc == OAK_ROW && !done)
         rc = host->db_prepare("UPDATE registry_followups SET state = 'done', done_by = ?2,"
                               " done_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1 AND state = 'open'",
                               &st, &err);
@@ -466,19 +555,28 @@ static int staff_followup_done(oak_req *req, void *ud)
         host->db_bind_text(st, 2, host->req_username(req), -1);
         rc = host->db_step(st, &err);
         host->db_finish(st);
+        done = rc == OAK_DONE && host->db_changes() != 1;
+    }
+    /* closed already (by someone else, perhaps a moment ago): nothing changes, nothing to audit */
+    if (done) {
+        host->db_rollback();
+        return host->error(req, 409, "already_done", "该待办已完成 (this follow-up is already done)");
     }
     if (rc == OAK_DONE)
         rc = host->audit(req, "registry.followup.done", "followup", idtxt, region, NULL);
-    if (rc == OAK_OK)
-        rc = host->db_commit(&err);
-    if (rc != OAK_OK) {
-        host->db_rollback();
-        return rc;
+    /* answered before the commit: respond_json renders the whole answer,
+     * so nothing can fail once the follow-up is closed (a retry would get
+     * 409 for a close that was answered 500) */
+    if (rc == OAK_OK) {
+        out = host->json_object();
+        host->json_set(out, "id", host->json_integer(id));
+        host->json_set(out, "state", host->json_string("done"));
+        if ((rc = host->respond_json(req, 200, out)) == OAK_OK)
+            rc = host->db_commit(&err);
     }
-    out = host->json_object();
-    host->json_set(out, "id", host->json_integer(id));
-    host->json_set(out, "state", host->json_string("done"));
-    return host->respond_json(req, 200, out);
+    if (rc != OAK_OK)
+        host->db_rollback();
+    return rc;
 }
 
 int registry_staff_init(oak_plugin_ctx *ctx, struct oak_error *err)
@@ -486,6 +584,7 @@ int registry_staff_init(oak_plugin_ctx *ctx, struct oak_error *err)
     if (host->route(ctx, "GET", "/api/registry/staff/donors", PERM, staff_list, NULL, err) ||
         host->route(ctx, "POST", "/api/registry/staff/donors/search", PERM, staff_list, NULL, err) ||
         host->route(ctx, "GET", "/api/registry/staff/donors.csv", PERM, staff_csv, NULL, err) ||
+        host->route(ctx, "POST", "/api/registry/staff/donors.csv", PERM, staff_csv, NULL, err) ||
         host->route(ctx, "GET", "/api/registry/staff/donors/:number", PERM, staff_detail, NULL, err) ||
         host->route(ctx, "GET", "/api/registry/staff/followups", PERM, staff_followups, NULL, err) ||
         host->route(ctx, "POST", "/api/registry/staff/followups/:id/done", PERM, staff_followup_done, NULL, err))

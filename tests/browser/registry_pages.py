@@ -6,7 +6,8 @@ Run by registry_pages.sh, which starts nginx and oakseed; usage:
     python3 registry_pages.py BASE_URL SHOT_DIR WORK_DIR CHROMIUM
 
 Environment: STAFF_USER, STAFF_PASSWORD (a regional_admin of 530000);
-OAK_BROWSER_ONLY=static runs only the checks that need no registry API
+OAK_ACCESS_LOG, nginx's access log (checked at the end for ID numbers and
+the reason for reading a living will); OAK_BROWSER_ONLY=static runs only the checks that need no registry API
 (page structure and client-side validation), for working on the pages
 before the plugin is built.
 
@@ -31,6 +32,7 @@ BASE, SHOTS, WORK, CHROMIUM = sys.argv[1:5]
 STATIC_ONLY = os.environ.get('OAK_BROWSER_ONLY') == 'static'
 STAFF_USER = os.environ.get('STAFF_USER', 'clerk')
 STAFF_PASSWORD = os.environ.get('STAFF_PASSWORD', '')
+ACCESS_LOG = os.environ.get('OAK_ACCESS_LOG', '')
 
 
 def out(kind, text):
@@ -98,7 +100,10 @@ ADULT2 = id_number('530502', datetime.date(1979, 11, 3))
 ADULT3 = id_number('530502', datetime.date(1990, 6, 21))
 MINOR = id_number('530502', TODAY.replace(year=TODAY.year - 10) - datetime.timedelta(days=3))
 NAME = '李春华'
+NAME_MASKED = '李*华'
 WISH1 = '病情不可逆转时，不做气管切开和心肺复苏。'
+WITHDRAW_REASON = '暂时想再考虑一下'
+STAFF_REASON = '住院评估需要了解患者意愿'
 
 state = {}
 
@@ -299,12 +304,28 @@ def withdraw(p):
            'document.querySelector("#donor-amend .form-error").textContent', 10)
     like(p.text('#donor-result'), '139\\*{4}1111', 'amending the mobile number shows the new one, masked')
     like(p.text('#revisions'), '修改', 'and the change is listed as a new revision')
+    p.type(field('#donor-withdraw', 'reason') + ' textarea', WITHDRAW_REASON)
     p.click('#donor-withdraw .confirm > button')
     p.click('#donor-withdraw .confirm .notice button.danger')
     p.wait('document.querySelector("#withdrawn-notice")', 10)
     is_(p.text('#donor-status'), '已撤回', 'withdrawing (after confirming) shows 已撤回 at once')
     shot(p, '21-donor-withdrawn')
     no_problems(p, 'lookup and withdraw')
+
+
+def register_again(p):
+    fill_donor(p, ADULT)
+    p.click('#donor-form button[type=submit]')
+    p.wait('document.querySelector("#reg-number") || document.querySelector("#donor-form .form-error").textContent', 15)
+    number = p.text('#reg-number')
+    if not like(number, r'^D530502-[23456789A-HJKMNP-Z]{8}$', 'after withdrawing, the same person can register again'):
+        out('DIAG', '  page says: %s' % p.text('#donor-form .form-error'))
+        raise Skip('registering again failed')
+    check('as a new registration with a new number', number != state['number'], number)
+    check('and a new access code', p.text('#access-code') != state['code'])
+    shot(p, '23-donor-registered-again')
+    no_problems(p, 'registering again')
+    state.update(number2=number)
 
 
 def wrong_code(p):
@@ -400,18 +421,68 @@ def staff(p):
     p.wait('document.querySelector("#whoami") || document.querySelector("#login-form .form-error").textContent', 10)
     if not like(p.text('#whoami'), '地区管理员', 'staff login shows the account and its role'):
         raise Skip('login failed: %s' % p.text('#login-form .form-error'))
+    # every URL the page fetches, and every file it hands over for download
+    p.eval('''(function () {
+        window.__urls = [];
+        var f = window.fetch;
+        window.fetch = function (u) { window.__urls.push(String(u)); return f.apply(this, arguments); };
+        window.__csv = null;
+        var c = URL.createObjectURL;
+        URL.createObjectURL = function (b) { b.text().then(function (t) { window.__csv = t; }); return c.call(URL, b); };
+    })()''')
+    downloads = os.path.join(WORK, 'downloads')
+    os.makedirs(downloads, exist_ok=True)
+    try:
+        p.b.send('Browser.setDownloadBehavior', {'behavior': 'allow', 'downloadPath': downloads})
+    except CDPError as e:
+        out('DIAG', 'setDownloadBehavior: %s' % e)
     s = '#search-form'
+    results = ('document.querySelector("#results-table") || document.querySelector("#no-results") || '
+               'document.querySelector("#search-form .form-error").textContent')
     p.type(field(s, 'number') + ' input', state['number'])
     p.click(s + ' button[type=submit]')
-    p.wait('document.querySelector("#results-table") || document.querySelector("#no-results") || document.querySelector("#search-form .form-error").textContent', 10)
+    p.wait(results, 10)
     like(p.text('#results-table'), re.escape(state['number']), 'staff search by number finds the registration')
-    like(p.eval('document.querySelector("#csv-link").getAttribute("href")'),
-         r'^/api/registry/staff/donors\.csv\?number=', 'the CSV export link carries the filters')
-    p.click('#results-table tbody tr')
+    # by ID number: both of the person's registrations, the number in no URL
+    p.type(field(s, 'number') + ' input', '')
+    p.type(field(s, 'id_number') + ' input', ADULT)
+    p.eval('document.querySelector("#search-results").textContent = ""')
+    p.click(s + ' button[type=submit]')
+    p.wait(results, 10)
+    found = p.text('#results-table') or ''
+    if not like(found, re.escape(state['number']), 'staff search by ID number finds the registration'):
+        out('DIAG', '  page says: %s' % p.text('#search-form .form-error'))
+    if 'number2' in state:
+        like(found, re.escape(state['number2']), 'and the registration made after the withdrawal')
+    check('and shows the ID number masked, never in clear', ADULT not in (p.eval('document.querySelector("#search-results").innerText') or ''))
+    shot(p, '50-staff-search-by-id')
+    p.click('#csv-export')
+    p.wait('document.querySelector("#csv-status").textContent || document.querySelector("#search-form .form-error").textContent', 10)
+    like(p.text('#csv-status'), r'已导出 %d 条' % (2 if 'number2' in state else 1), 'CSV export by ID number (a POST) says what it exported')
+    p.wait('window.__csv !== null', 5)
+    csv = p.eval('window.__csv') or ''
+    like(csv, re.escape('"%s","已撤回","%s"' % (state['number'], NAME_MASKED)),
+         'the CSV holds the registration with the name masked (%s)' % NAME_MASKED)
+    check('and neither the name nor the ID number in clear', NAME not in csv and ADULT not in csv, csv[:300])
+    for _ in range(30):
+        if os.path.exists(os.path.join(downloads, 'donors.csv')):
+            break
+        p.eval('new Promise(function (r) { setTimeout(r, 100); })')
+    check('the browser saved donors.csv', os.path.exists(os.path.join(downloads, 'donors.csv')), os.listdir(downloads))
+    urls = p.eval('window.__urls') or []
+    check('the page put the ID number in no URL it fetched',
+          urls and not any(ADULT in u or ADULT.lower() in u or 'id_number' in u for u in urls), urls)
+    p.eval('''(function () { var rows = document.querySelectorAll("#results-table tbody tr");
+        for (var i = 0; i < rows.length; i++) if (rows[i].getAttribute("data-number") === %s) rows[i].click(); })()'''
+           % json.dumps(state['number']))
     p.wait('document.querySelector("#donor-detail dl")', 10)
     detail = p.text('#donor-detail')
     like(detail, r'\d{6}\*+\d{3}[\dX]', 'the detail view shows the ID number masked')
     check('and never in clear', ADULT not in detail)
+    like(detail, '撤回原因', 'the detail of the withdrawn registration shows the withdrawal reason')
+    like(detail, re.escape(WITHDRAW_REASON), 'as the registrant gave it')
+    if 'number2' in state:
+        like(detail, re.escape(state['number2']), 'and the registration that followed it')
     shot(p, '50-staff-detail')
     p.click('#tab-followups')
     p.wait('document.querySelector("#followup-list").children.length', 10)
@@ -421,11 +492,31 @@ def staff(p):
         p.click('#tab-wills')
         w = '#staff-will-form'
         p.type(field(w, 'number') + ' input', state['will'])
-        p.type(field(w, 'reason') + ' textarea', '住院评估需要了解患者意愿')
+        p.type(field(w, 'reason') + ' textarea', STAFF_REASON)
         p.click(w + ' button[type=submit]')
         p.wait('document.querySelector("#staff-will #will-doc") || document.querySelector("#staff-will-form .form-error").textContent', 10)
         like(p.text('#staff-will'), re.escape(WISH1), 'staff read a living will giving a reason')
+        urls = p.eval('window.__urls') or []
+        check('the reason went in no URL', any('/read' in u for u in urls) and
+              not any('reason' in u or STAFF_REASON in u for u in urls), urls)
     no_problems(p, 'staff pages')
+
+
+def access_log(p):
+    """nginx logs every request line: no ID number typed in these pages, and
+    not the reason given for reading a living will, may be in it."""
+    if not ACCESS_LOG:
+        out('DIAG', 'OAK_ACCESS_LOG not set: access log not checked')
+        return
+    with open(ACCESS_LOG, encoding='utf-8', errors='replace') as f:
+        text = f.read()
+    check('nginx logged the pages\' requests', 'POST /api/registry/' in text)
+    lower = text.lower()
+    for what, v in (('ID number', ADULT), ('ID number', ADULT2), ('ID number', ADULT3), ('ID number', MINOR)):
+        check('no %s typed in the pages is in nginx\'s access log' % what, v not in text and v.lower() not in lower, v)
+    enc = ''.join('%%%02x' % b for b in STAFF_REASON.encode('utf-8'))
+    check('nor the reason for reading a living will (plain or percent-encoded)',
+          STAFF_REASON not in text and enc not in lower)
 
 
 def stats(p):
@@ -470,12 +561,14 @@ def main():
         guarded('duplicate registration', duplicate, p, ('number',))
         guarded('lookup and withdraw', withdraw, p, ('code',))
         guarded('verify (withdrawn)', lambda q: verify(q, '已撤回', '22-verify-withdrawn'), p, ('link',))
+        guarded('registering again after withdrawing', register_again, p, ('code',))
         guarded('wrong access code', wrong_code, p)
         guarded('living will registration', register_will, p)
         guarded('living will server validation', will_server_error, p)
         guarded('staff pages', staff, p, ('number',))
         guarded('living will lookup', will_lookup, p, ('will_code',))
         guarded('statistics', stats, p)
+        guarded('access log', access_log, p)
 
 
 if __name__ == '__main__':

@@ -2,11 +2,14 @@
 # registry.sh - organ-donor registration end to end through nginx, oakseed
 # and SQLite: a registration with its access code and signed card, a clear
 # 422 naming each bad field (and nothing stored), duplicates, minors and
-# guardians, lookup / amend (a revision kept) / withdraw (the card then
-# verifies as withdrawn), wrong codes and the lockout, no ID or mobile
-# number in clear in the database or the log, the staff search, detail
-# and CSV kept to each account's regions, audit rows, the follow-ups the
-# regional rules queue, and public statistics with small counts hidden.
+# guardians, lookup / amend (a revision kept; a replaced card verifies as
+# superseded) / withdraw (the card then verifies as withdrawn), registering
+# again after a withdrawal, wrong codes and the lockout, no ID or mobile
+# number in clear in the database or the log, the staff search (by ID
+# number only in a POST body), detail and CSV (names masked) kept to each
+# account's regions, audit rows naming each registration read, the
+# follow-ups the regional rules queue, public statistics with small counts
+# hidden, and no ID number in nginx's access log.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 oak_require nginx curl cgi-fcgi sqlite3
@@ -41,6 +44,7 @@ ID2=$(mkid 530302 19850101 456)      # 曲靖
 ID3=$(mkid 110105 19780202 789)      # 北京 朝阳
 ID4=$(mkid 530502 20120304 222)      # a minor
 ID5=$(mkid 110105 19920707 333)      # for the lockout
+IDPROBE=$(mkid 530302 19850101 999)  # never registered: sent in a URL once, to see it refused
 MOB1=13987651234
 
 # ---- the body of a registration, from parts (an empty part is left out) -------
@@ -284,6 +288,10 @@ http GET "/api/registry/cards/$NUM1?sig=$SIG1B"
 is "$(jget region_name)" "施甸县" "the new card verifies"
 http GET "/api/registry/cards/$NUM1?sig=$SIG1"
 is "$(jget valid)" false "the card of the old region no longer does"
+is "$(jget superseded)" true "and verifies as superseded by a newer card, not as someone else's"
+is "$(body | sed 's/"[a-z_]*":/\n&/g' | grep -c '^"')" 2 "and says nothing else: valid, superseded"
+http GET "/api/registry/cards/D530502-22222222?sig=$SIG1"
+nok "a card of another number is not called superseded" jget superseded
 is "$(sql "$oak_db" "SELECT card_sig FROM registry_donors WHERE number = '$NUM1'")" "$SIG1B" \
     "the kept signature is the new card's"
 
@@ -304,10 +312,47 @@ is "$(sql "$oak_db" "SELECT group_concat(what, ',') FROM (SELECT what FROM regis
     "registered,amended,amended,withdrawn" "every change kept as a revision"
 is "$(sql "$oak_db" "SELECT count(*) FROM registry_donors WHERE reason_enc IS NOT NULL AND reason_enc NOT LIKE '%个人%'")" 1 \
     "the reason is sealed too"
+like "$(body)" '如需捐献，请重新登记' "and the 409 says to register again"
+
+# ---- registering again after a withdrawal -----------------------------------------------------
+rows=$(count)
+reset_parts
+p_mob='"mobile":"13755556666"'
+register
+is "$R_status" 201 "a person whose registration is withdrawn registers again: 201"
+NUM1B=$(jget number)
+CODE1B=$(jget access_code)
+SIG1C=$(jget signature)
+isnt "$NUM1B" "$NUM1" "a new registration, with a number of its own"
+isnt "$CODE1B" "$CODE1" "and a new access code"
+is "$(count)" $((rows + 1)) "the withdrawn registration is kept beside it"
+post /api/registry/donors/lookup "{\"id_number\":\"$ID1\",\"access_code\":\"$CODE1B\"}"
+is "$R_status $(jget number) $(jget status)" "200 $NUM1B active" "the new code opens the new registration"
+like "$(body)" '"revisions":\[\{"revision":1,"at":"[^"]*","what":"registered","fields":""\}\]' "which starts at revision 1"
+unlike "$(body)" "$NUM1|个人原因" "and shows nothing of the earlier one"
+post /api/registry/donors/lookup "{\"id_number\":\"$ID1\",\"access_code\":\"$CODE1\"}"
+is "$R_status" 404 "the old access code opens nothing any more"
+http GET "/api/registry/cards/$NUM1?sig=$SIG1B"
+is "$(jget valid) $(jget status)" "true withdrawn" "the old card still verifies as withdrawn"
+http GET "/api/registry/cards/$NUM1B?sig=$SIG1C"
+is "$(jget valid) $(jget status)" "true active" "the new card verifies as active"
+is "$(sql "$oak_db" "SELECT status || ' ' || superseded_by || ' ' || id_index FROM registry_donors WHERE number = '$NUM1'")" \
+    "withdrawn $NUM1B superseded:$NUM1" "the old one stays withdrawn, points to the new one and gave up its blind index"
+is "$(sql "$oak_db" "SELECT group_concat(what, ',') FROM (SELECT what FROM registry_donor_revisions r JOIN registry_donors d ON d.id = r.donor_id WHERE d.number = '$NUM1' ORDER BY revision)")" \
+    "registered,amended,amended,withdrawn" "with its history intact"
+is "$(sql "$oak_db" "SELECT count(*) FROM registry_donors WHERE person_index = (SELECT id_index FROM registry_donors WHERE number = '$NUM1B')")" 2 \
+    "both are the same person's (person_index)"
+is "$(sql "$oak_db" "SELECT count(*) FROM registry_donors WHERE id_index = (SELECT id_index FROM registry_donors WHERE number = '$NUM1B')")" 1 \
+    "and one of them is current (id_index stays unique)"
+is "$(sql "$oak_db" "SELECT object_id || ' ' || region || ' ' || detail FROM core_audit WHERE action = 'registry.donor.supersede'")" \
+    "$NUM1 530521 by=$NUM1B" "the hand-over audited, by registration numbers"
+register
+is "$R_status $(ecode)" "409 already_registered" "registering a third time while the new one is active: 409"
+reset_parts
 
 # ---- nothing personal in clear on disk or in the log ---------------------------------------------
 sql "$oak_db" "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
-for v in "$ID1" "$ID2" "$ID3" "$ID4" "$MOB1" 13711112222 13600001111 "张丽华" "张建国"; do
+for v in "$ID1" "$ID2" "$ID3" "$ID4" "$MOB1" 13711112222 13755556666 13600001111 "张丽华" "张建国"; do
     if cat "$oak_db"* | grep -aq -- "$v"; then
         fail "$v is not in the database files"
     else
@@ -327,7 +372,7 @@ is "$R_status" 200 "staff log in"
 # the registry's staff routes; each is checked for region isolation below
 # (the living-will read in registry_wills.sh)
 staff_routes=$("$OAKSEED" routes -c "$oak_conf" | awk '$3 == "registry" && $4 != "public" { print $1 " " $2 }' | LC_ALL=C sort | tr '\n' ';')
-is "$staff_routes" "GET /api/registry/staff/donors;GET /api/registry/staff/donors.csv;GET /api/registry/staff/donors/:number;GET /api/registry/staff/followups;GET /api/registry/staff/wills/:number;POST /api/registry/staff/donors/search;POST /api/registry/staff/followups/:id/done;" \
+is "$staff_routes" "GET /api/registry/staff/donors;GET /api/registry/staff/donors.csv;GET /api/registry/staff/donors/:number;GET /api/registry/staff/followups;POST /api/registry/staff/donors.csv;POST /api/registry/staff/donors/search;POST /api/registry/staff/followups/:id/done;POST /api/registry/staff/wills/:number/read;" \
     "every registry staff route is covered by the isolation tests"
 
 as yn GET /api/registry/staff/donors
@@ -340,16 +385,32 @@ like "$(body)" '"id_number":"530302\*\*\*\*\*\*\*\*' "ID numbers masked"
 as bs GET /api/registry/staff/donors
 like "$(body)" "\"number\":\"$NUM1\"" "保山 admin sees 保山's"
 unlike "$(body)" "\"number\":\"$NUM2\"" "but not the sibling prefecture 曲靖's"
+listed=$(body | grep -o '"number":"D[^"]*"' | sed 's/^"number":"//; s/"$//' | LC_ALL=C sort | tr '\n' ' ')
+rid=$(hdr X-Request-Id)
+is "$(sql "$oak_db" "SELECT object_id FROM core_audit WHERE action = 'registry.donor.search' AND request_id = '$rid' ORDER BY object_id" | tr '\n' ' ')" \
+    "$listed" "the search audited with one row per registration listed ($listed)"
+is "$(sql "$oak_db" "SELECT count(*) FROM core_audit a JOIN registry_donors d ON d.number = a.object_id WHERE a.request_id = '$rid' AND a.region = d.region AND a.detail = 'page=1 rows=3'")" 3 \
+    "each in its registration's region, with page and row count"
 as bj GET /api/registry/staff/donors
 like "$(body)" "\"number\":\"$NUM3\"" "北京 admin sees 北京's"
 unlike "$(body)" "\"number\":\"$NUM1\"|\"number\":\"$NUM2\"" "and nothing of 云南"
 as yn POST /api/registry/staff/donors/search -H 'Content-Type: application/json' --data "{\"id_number\":\"$ID2\"}"
 like "$(body)" "^\\{\"items\":\\[\\{\"number\":\"$NUM2\"" "search by ID number (blind index, POST body)"
-as yn GET "/api/registry/staff/donors?id_number=$ID2"
+as yn GET "/api/registry/staff/donors?id_number=$IDPROBE"
 is "$R_status" 400 "an ID number in the URL is refused (it would reach access logs)"
 like "$(body)" 'POST /api/registry/staff/donors/search' "and the message says how to search"
+as yn POST /api/registry/staff/donors/search -H 'Content-Type: application/json' --data "{\"id_number\":\"$ID1\"}"
+like "$(body)" "^\\{\"items\":\\[\\{\"number\":\"$NUM1B\",\"status\":\"active\".*\\{\"number\":\"$NUM1\",\"status\":\"withdrawn\"" \
+    "by ID number: the person's current registration and the withdrawn one"
+rid=$(hdr X-Request-Id)
+is "$(sql "$oak_db" "SELECT group_concat(object_id || ' ' || region || ' ' || detail, ';') FROM (SELECT * FROM core_audit WHERE action = 'registry.donor.search' AND request_id = '$rid' ORDER BY id)")" \
+    "$NUM1B 530502 page=1 rows=2 by=id_number;$NUM1 530521 page=1 rows=2 by=id_number" \
+    "audited with one row per registration listed, naming it and its region (the ID number nowhere)"
 as yn POST /api/registry/staff/donors/search -H 'Content-Type: application/json' --data "{\"id_number\":\"$ID3\"}"
 like "$(body)" '"items":\[\]' "an ID number of 北京 finds nothing for 云南"
+rid=$(hdr X-Request-Id)
+is "$(sql "$oak_db" "SELECT group_concat(object_id || ' ' || detail, ';') FROM core_audit WHERE action = 'registry.donor.search' AND request_id = '$rid'")" \
+    "- page=1 rows=0 by=id_number" "a search that found nothing: one row saying so"
 as yn GET "/api/registry/staff/donors?status=withdrawn"
 like "$(body)" "\"number\":\"$NUM1\"" "filter by status"
 unlike "$(body)" "\"number\":\"$NUM2\"" "only withdrawn ones"
@@ -375,16 +436,45 @@ like "$(body)" '"followups":\[\{"id":[0-9]+,"type":"review"' "with its follow-up
 unlike "$(body)" "$ID4|13600001111" "no number in clear"
 as clerk GET "/api/registry/staff/donors/$NUM4"
 is "$R_status" 403 "a role without registry.read: 403 on the detail"
+as bs GET "/api/registry/staff/donors/$NUM1"
+is "$R_status $(jget status)" "200 withdrawn" "保山 admin: the detail of the withdrawn registration"
+is "$(jget withdraw_reason)" "个人原因" "shows the withdrawal reason (stored sealed)"
+is "$(jget superseded_by)" "$NUM1B" "and the registration that followed it"
+like "$(body)" "\"earlier\":\\[\\{\"number\":\"$NUM1B\",\"status\":\"active\"" "listing the person's other registrations"
+as bs GET "/api/registry/staff/donors/$NUM4"
+is "$(jget withdraw_reason) $(jget superseded_by)" "null null" "an active registration: no reason, not superseded"
 
 as yn GET /api/registry/staff/donors.csv
 is "$R_status" 200 "CSV export"
 is "$(hdr Content-Type)" "text/csv; charset=utf-8" "text/csv; charset=utf-8"
 like "$(head -n 1 "$R_body")" '登记号,状态,姓名,身份证号码' "a header row"
-is "$(wc -l < "$R_body" | tr -d ' ')" 4 "header and the three 云南 registrations"
-like "$(body)" "\"$NUM2\",\"有效\",\"王芳\",\"530302\\*{8}456.\"" "masked rows"
-unlike "$(body)" "$NUM3|$ID1|$ID2|$MOB1|13911112222" "nothing of 北京, no number in clear"
+is "$(wc -l < "$R_body" | tr -d ' ')" 5 "header and the four 云南 registrations"
+like "$(body)" "\"$NUM2\",\"有效\",\"王\\*\",\"530302\\*{8}456.\"" "masked rows: name (王*), ID number"
+like "$(body)" "\"$NUM4\",\"有效\",\"张\\*华\"" "a name of three characters keeps its first and last (张*华)"
+unlike "$(body)" "$NUM3|$ID1|$ID2|$MOB1|13911112222|王芳|张丽华" "nothing of 北京, no number and no name in clear"
+rid=$(hdr X-Request-Id)
+is "$(sql "$oak_db" "SELECT count(DISTINCT object_id) || ' ' || count(*) FROM core_audit WHERE action = 'registry.donor.export' AND request_id = '$rid' AND detail = 'rows=4' AND object_id IN ('$NUM1', '$NUM1B', '$NUM2', '$NUM4')")" \
+    "4 4" "the export audited with one row per registration exported"
 as bs GET "/api/registry/staff/donors.csv"
 unlike "$(body)" "$NUM2" "保山's export leaves out 曲靖"
+as yn POST /api/registry/staff/donors.csv -H 'Content-Type: application/json' --data "{\"id_number\":\"$ID1\"}"
+is "$R_status $(hdr Content-Type)" "200 text/csv; charset=utf-8" "CSV export by ID number: POST with the filters in the body"
+is "$(wc -l < "$R_body" | tr -d ' ')" 3 "header and the person's two registrations"
+like "$(body)" "\"$NUM1B\",\"有效\",\"张\\*华\"" "masked like the rest"
+unlike "$(body)" "$ID1|张丽华" "no ID number, no name in clear"
+rid=$(hdr X-Request-Id)
+is "$(sql "$oak_db" "SELECT group_concat(object_id, ' ') FROM (SELECT object_id FROM core_audit WHERE action = 'registry.donor.export' AND request_id = '$rid' AND detail = 'rows=2 by=id_number' ORDER BY id)")" \
+    "$NUM1B $NUM1" "audited per registration, the ID number nowhere"
+as yn GET "/api/registry/staff/donors.csv?id_number=$IDPROBE"
+is "$R_status" 400 "an ID number in the export's URL is refused too"
+as yn POST /api/registry/staff/donors.csv -H 'Content-Type: application/json' --data '{"id_number":"123"}'
+is "$R_status $(ecode)" "400 validation_failed" "a bad filter of the POST export: 400"
+as bj POST /api/registry/staff/donors.csv -H 'Content-Type: application/json' --data "{\"id_number\":\"$ID1\"}"
+is "$(wc -l < "$R_body" | tr -d ' ')" 1 "北京 admin: a 云南 person's ID number exports nothing but the header"
+as bj POST /api/registry/staff/donors.csv -H 'Content-Type: application/json' --data '{}'
+unlike "$(body)" "$NUM1|$NUM2|$NUM4" "and no 云南 registration at all"
+http POST /api/registry/staff/donors.csv -b "$oak_tmp/yn.jar" -H 'Content-Type: application/json' --data "{\"id_number\":\"$ID1\"}"
+is "$R_status $(ecode)" "403 csrf_failed" "the POST export needs the CSRF token"
 
 # ---- follow-ups from the regional rules ----------------------------------------------------------------
 as bs GET /api/registry/staff/followups
@@ -401,6 +491,9 @@ is "$R_status" 404 "保山 admin cannot close 曲靖's follow-up"
 as yn POST "/api/registry/staff/followups/$fid/done"
 is "$R_status" 200 "云南 admin closes it"
 is "$(sql "$oak_db" "SELECT state || ' ' || done_by FROM registry_followups WHERE id = $fid")" "done yn" "done, by yn"
+as yn POST "/api/registry/staff/followups/$fid/done"
+is "$R_status $(ecode)" "409 already_done" "closing it again: 409 already_done"
+like "$(body)" '"message":"该待办已完成' "with a Chinese message in the envelope"
 as yn GET "/api/registry/staff/followups?state=done"
 like "$(body)" "\"id\":$fid," "listed as done"
 is "$(sql "$oak_db" "SELECT count(*) FROM registry_followups WHERE number = '$NUM3' AND region = 110000 AND type = 'notify'")" 1 \
@@ -410,15 +503,15 @@ is "$(sql "$oak_db" "SELECT count(*) FROM registry_followups WHERE number = '$NU
 audits() {
     sql "$oak_db" "SELECT count(*) FROM core_audit WHERE action = '$1'"
 }
-is "$(audits registry.donor.create)" 5 "each registration audited"
+is "$(audits registry.donor.create)" 6 "each registration audited"
 ok "lookups audited" test "$(audits registry.donor.read)" -ge 2
 is "$(audits registry.donor.amend)" 2 "each amendment audited"
 is "$(audits registry.donor.withdraw)" 1 "the withdrawal audited"
-is "$(sql "$oak_db" "SELECT actor || ' ' || object_id || ' ' || region FROM core_audit WHERE action = 'registry.donor.view'")" \
-    "bs $NUM4 530502" "the staff detail audited with actor, number and region"
-is "$(audits registry.donor.search)" 7 "each search audited"
-is "$(audits registry.donor.export)" 2 "exports audited"
-is "$(audits registry.followup.done)" 1 "closing a follow-up audited"
+is "$(sql "$oak_db" "SELECT group_concat(actor || ' ' || object_id || ' ' || region, ';') FROM (SELECT * FROM core_audit WHERE action = 'registry.donor.view' ORDER BY id)")" \
+    "bs $NUM4 530502;bs $NUM1 530521;bs $NUM4 530502" "the staff detail audited with actor, number and region"
+is "$(sql "$oak_db" "SELECT count(*) FROM core_audit WHERE action IN ('registry.donor.search', 'registry.donor.export') AND object_id = '-' AND detail NOT LIKE '%rows=0%'")" 0 \
+    "no search or export audited without naming what it read"
+is "$(audits registry.followup.done)" 1 "closing a follow-up audited, once"
 run "$OAKSEED" audit verify -c "$oak_conf"
 is "$rc" 0 "the audit chain verifies"
 
@@ -436,6 +529,377 @@ is "$R_status" 400 "an unknown region: 400"
 http GET "/api/registry/stats?region=110000"
 like "$(body)" '"children":\[\{"region":"110105","region_name":"朝阳区"' "北京市 by district"
 
+# ---- no ID number reached nginx's access log ------------------------------------------------------
 oak_nginx_stop
 oak_stop
+ok "nginx wrote an access log" test -s "$oak_tmp/log/nginx-access.log"
+like "$(cat "$oak_tmp/log/nginx-access.log")" "POST /api/registry/staff/donors/search " "with the searches by ID number in it"
+for v in "$ID1" "$ID2" "$ID3" "$ID4" "$ID5"; do
+    nok "$v (searched for, registered) is not in nginx's access log" grep -q -- "$v" "$oak_tmp/log/nginx-access.log"
+done
+# in the request lines only (a request id, 32 hex digits, may hold a run of digits)
+is "$(sed 's/^[^"]*"\([^"]*\)".*/\1/' "$oak_tmp/log/nginx-access.log" | grep -oE '[0-9]{17}[0-9Xx]' | sort -u | tr '\n' ' ')" "$IDPROBE " \
+    "the only ID number there is the probe sent in a URL on purpose (and refused)"
+
+# =====================================================================================================
+# ---- bad input through nginx, staff date filters and paging, statistics that cannot be subtracted ----
+# A section of its own (its names start with rt_): its own registrations, in regions the rest of this
+# file leaves alone (普洱市 530800, 楚雄州 532300, 昆明市 530100), and its own staff accounts. Each bad
+# request must answer its 4xx naming the field and change nothing in the database: no row of any
+# registry table, no audit row. It starts oakseed and nginx when they are not running, and leaves
+# them as it found them.
+rt_started=
+if ! oak_alive "$OAK_PID"; then
+    ok "oakseed starts (bad-input section)" oak_start || bail_out "cannot start oakseed"
+    rt_started="$rt_started oakseed"
+fi
+if ! oak_alive "$NGINX_PID"; then
+    ok "nginx starts (bad-input section)" oak_nginx_start || bail_out "cannot start nginx"
+    rt_started="$rt_started nginx"
+fi
+# attempts of the tests above must not lock this section out
+sql "$oak_db" "DELETE FROM core_login_throttle WHERE key LIKE 'registry:%'" > /dev/null
+
+# rt_snap: every row of every registry table and the number of audit rows, as one checksum
+rt_snap() {
+    rt_q="SELECT count(*) FROM core_audit;"
+    for rt_t in $(sql "$oak_db" "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'registry%' ORDER BY name"); do
+        rt_q="$rt_q SELECT * FROM $rt_t ORDER BY rowid;"
+    done
+    sql "$oak_db" "$rt_q" | cksum
+}
+# rt_refused STATUS FIELD DESCRIPTION: the last answer is STATUS with the error naming FIELD, and
+# the database is as $rt_before says
+rt_refused() {
+    rt_f=$(printf '%s' "$2" | sed 's/\./\\./g')
+    if [ "$R_status" = "$1" ] && body | grep -q "\"fields\":{[^}]*\"$rt_f\":\"" && [ "$(rt_snap)" = "$rt_before" ]; then
+        pass "$3: $1 naming $2, nothing changed"
+    else
+        fail "$3: $1 naming $2, nothing changed"
+        diag "status $R_status: $(body | head -c 600)"
+        [ "$(rt_snap)" = "$rt_before" ] || diag "the database changed"
+    fi
+}
+# rt_donor ID REGION: a registration (oak_donor_json) in REGION; its number and code in
+# $rt_num, $rt_code
+rt_donor() {
+    post /api/registry/donors "$(oak_donor_json "$1" | sed "s/\"region\":\"530502\"/\"region\":\"$2\"/")"
+    rt_num=$(jget number 2> /dev/null)
+    rt_code=$(jget access_code 2> /dev/null)
+    [ "$R_status" = 201 ]
+}
+# rt_numbers: the registration numbers of the last staff list, one a line
+rt_numbers() {
+    body | grep -o '"number":"D[^"]*"' | sed 's/^"number":"//; s/"$//'
+}
+
+ok "add 云南 regional admin (bad-input section)" adduser rt_yn regional_admin 530000
+ok "add 普洱 regional admin (bad-input section)" adduser rt_pe regional_admin 530800
+login rt_yn
+is "$R_status" 200 "the 云南 admin logs in"
+login rt_pe
+is "$R_status" 200 "the 普洱 admin logs in"
+RT_ID=$(mkid 530502 19840506 101)
+ok "a registration to withdraw and amend" rt_donor "$RT_ID" 530502
+RT_NUM=$rt_num
+RT_CODE=$rt_code
+rt_cred="\"id_number\":\"$RT_ID\",\"access_code\":\"$RT_CODE\""
+
+# ---- withdraw: a bad reason ----------------------------------------------------------------------
+rt_before=$(rt_snap)
+post /api/registry/donors/withdraw "{$rt_cred,\"reason\":\"$(awk 'BEGIN { for (i = 0; i < 201; i++) printf "原" }')\"}"
+rt_refused 422 reason "withdraw with a reason of 201 characters"
+like "$(body)" '"reason":"撤回原因应为1到200个字' "the message gives the limit, in Chinese"
+post /api/registry/donors/withdraw "{$rt_cred,\"reason\":\"$(printf '%201s' '' | tr ' ' x)\"}"
+rt_refused 422 reason "withdraw with a reason of 201 ASCII characters"
+post /api/registry/donors/withdraw "{$rt_cred,\"reason\":\"个人\\u0007原因\"}"
+rt_refused 422 reason "withdraw with a control character in the reason"
+like "$(body)" '"reason":"撤回原因含有无效字符' "said to hold invalid characters"
+post /api/registry/donors/withdraw "{$rt_cred,\"reason\":\"个人原因\\n第二行\"}"
+rt_refused 422 reason "withdraw with a line break in the reason"
+post /api/registry/donors/withdraw "{$rt_cred,\"reason\":\"个人原因\\u007f\"}"
+rt_refused 422 reason "withdraw with DEL in the reason"
+post /api/registry/donors/withdraw "{$rt_cred,\"reason\":42}"
+rt_refused 422 reason "withdraw with a reason that is not text"
+is "$(sql "$oak_db" "SELECT status FROM registry_donors WHERE number = '$RT_NUM'")" active "the registration is still active"
+RT_ID2=$(mkid 530502 19840506 102)
+ok "a second registration to withdraw" rt_donor "$RT_ID2" 530502
+post /api/registry/donors/withdraw "{\"id_number\":\"$RT_ID2\",\"access_code\":\"$rt_code\",\"reason\":\"$(awk 'BEGIN { for (i = 0; i < 200; i++) printf "原" }')\"}"
+is "$R_status $(jget status)" "200 withdrawn" "a reason of 200 Chinese characters (600 bytes) is within the limit: characters are counted"
+
+# ---- amend: a bad region, donation or emergency contact --------------------------------------------
+rt_before=$(rt_snap)
+rt_amend() { # CHANGES-JSON
+    post /api/registry/donors/amend "{$rt_cred,\"changes\":$1}"
+}
+rt_amend '{"region":"539999"}'
+rt_refused 422 region "amend to an unknown region"
+rt_amend '{"region":"530000"}'
+rt_refused 422 region "amend to a province alone"
+rt_amend '{"region":530502}'
+rt_refused 422 region "amend with the region as a number"
+rt_amend '{"region":""}'
+rt_refused 422 region "amend to an empty region"
+rt_amend '{"mobile":"13711112222","region":"539999"}'
+rt_refused 422 region "amend a good mobile with a bad region: nothing of it kept"
+rt_amend '{"donation":{"all_organs":false,"organs":[],"body":false}}'
+rt_refused 422 donation "amend to no donation at all"
+rt_amend '{"donation":"all"}'
+rt_refused 422 donation "amend with the donation not an object"
+rt_amend '{"donation":{"organs":["heart","spleen"]}}'
+rt_refused 422 donation.organs "amend with an unknown organ"
+rt_amend '{"donation":{"all_organs":true,"organs":["heart"]}}'
+rt_refused 422 donation.organs "amend with organs listed beside all_organs"
+rt_amend '{"donation":{"all_organs":"yes"}}'
+rt_refused 422 donation.all_organs "amend with all_organs not a boolean"
+rt_amend '{"donation":{"organs":["heart"],"body":"no"}}'
+rt_refused 422 donation.body "amend with body not a boolean"
+rt_amend '{"emergency_contact":"张建国"}'
+rt_refused 422 emergency_contact "amend with the emergency contact not an object"
+rt_amend '{"emergency_contact":null}'
+rt_refused 422 emergency_contact "amend the emergency contact away"
+rt_amend '{"emergency_contact":{"relation":"父亲","mobile":"13600001111"}}'
+rt_refused 422 emergency_contact.name "amend with an emergency contact without a name"
+rt_amend '{"emergency_contact":{"name":"张3","relation":"父亲","mobile":"13600001111"}}'
+rt_refused 422 emergency_contact.name "amend with a digit in the emergency contact's name"
+rt_amend "{\"emergency_contact\":{\"name\":\"张建国\",\"relation\":\"$(printf '%21s' '' | tr ' ' r)\",\"mobile\":\"13600001111\"}}"
+rt_refused 422 emergency_contact.relation "amend with a relation of 21 characters"
+rt_amend '{"emergency_contact":{"name":"张建国","relation":"父\u0001亲","mobile":"13600001111"}}'
+rt_refused 422 emergency_contact.relation "amend with a control character in the relation"
+rt_amend '{"emergency_contact":{"name":"张建国","relation":"父亲","mobile":"1360000"}}'
+rt_refused 422 emergency_contact.mobile "amend with a bad emergency contact mobile"
+rt_amend '{"emergency_contact":{"name":"张建国","relation":"父亲","mobile":"+1 415 555 0100"}}'
+rt_refused 422 emergency_contact.mobile "amend with a foreign emergency contact mobile"
+is "$(sql "$oak_db" "SELECT region || ' ' || organs || ' ' || all_organs FROM registry_donors WHERE number = '$RT_NUM'")" "530502  1" \
+    "the registration is as it was registered"
+
+# ---- staff search filters ----------------------------------------------------------------------------
+rt_before=$(rt_snap)
+for rt_path in /api/registry/staff/donors /api/registry/staff/donors.csv; do
+    as rt_yn GET "$rt_path?status=deleted"
+    rt_refused 400 status "$rt_path: status=deleted"
+    as rt_yn GET "$rt_path?status=ACTIVE"
+    rt_refused 400 status "$rt_path: status=ACTIVE (the values are lower case)"
+    as rt_yn GET "$rt_path?region=539999"
+    rt_refused 400 region "$rt_path: an unknown region"
+    as rt_yn GET "$rt_path?region=yunnan"
+    rt_refused 400 region "$rt_path: a region that is not a code"
+    as rt_yn GET "$rt_path?from=2024/01/01"
+    rt_refused 400 from "$rt_path: from=2024/01/01"
+    as rt_yn GET "$rt_path?from=2024-1-1"
+    rt_refused 400 from "$rt_path: from without leading zeros"
+    as rt_yn GET "$rt_path?to=yesterday"
+    rt_refused 400 to "$rt_path: to=yesterday"
+    as rt_yn GET "$rt_path?from=2024-01-01&to=2024-01-01T12:00"
+    rt_refused 400 to "$rt_path: to with a time"
+    as rt_yn GET "$rt_path?page=-1"
+    rt_refused 400 page "$rt_path: page=-1"
+    as rt_yn GET "$rt_path?page=0"
+    rt_refused 400 page "$rt_path: page=0"
+    as rt_yn GET "$rt_path?page=two"
+    rt_refused 400 page "$rt_path: page=two"
+    as rt_yn GET "$rt_path?page=1.5"
+    rt_refused 400 page "$rt_path: page=1.5"
+    as rt_yn GET "$rt_path?page=100001"
+    rt_refused 400 page "$rt_path: page=100001 (beyond the last page there can be)"
+    as rt_yn GET "$rt_path?page=99999999999999999999999"
+    rt_refused 400 page "$rt_path: a page number beyond 64 bits"
+done
+as rt_yn POST /api/registry/staff/donors/search -H 'Content-Type: application/json' --data '{"status":"gone"}'
+rt_refused 400 status "search body: status=gone"
+as rt_yn POST /api/registry/staff/donors/search -H 'Content-Type: application/json' --data '{"from":"01/02/2024"}'
+rt_refused 400 from "search body: from=01/02/2024"
+as rt_yn POST /api/registry/staff/donors/search -H 'Content-Type: application/json' --data '{"page":"-3"}'
+rt_refused 400 page "search body: page=-3"
+as rt_yn GET "/api/registry/staff/donors?from=2024-02-01&to=2024-01-01"
+rt_refused 400 from "from after to"
+as rt_yn GET "/api/registry/staff/donors?from=2024-02-30"
+rt_refused 400 from "from=2024-02-30 (no such day)"
+as rt_yn POST /api/registry/staff/donors/search -H 'Content-Type: application/json' --data '{"to":"2023-02-29"}'
+rt_refused 400 to "search body: to=2023-02-29 (no such day)"
+as rt_yn GET "/api/registry/staff/donors?from=2024-01-01&to=2024-01-01"
+ok "from = to is one day, not an error" test "$R_status" = 200
+rt_before=$(rt_snap)
+
+# ---- follow-ups: a bad state or page ---------------------------------------------------------------------
+as rt_yn GET "/api/registry/staff/followups?state=closed"
+rt_refused 400 state "follow-ups with state=closed"
+as rt_yn GET "/api/registry/staff/followups?state=OPEN"
+rt_refused 400 state "follow-ups with state=OPEN"
+as rt_yn GET "/api/registry/staff/followups?state=open%00"
+rt_refused 400 state "follow-ups with a NUL after the state"
+as rt_yn GET "/api/registry/staff/followups?state=done&page=0"
+rt_refused 400 page "follow-ups with page=0"
+as rt_yn GET "/api/registry/staff/followups?page=x"
+rt_refused 400 page "follow-ups with page=x"
+
+# ---- statistics: no region, or a bad one -------------------------------------------------------------------
+http GET /api/registry/stats
+is "$R_status" 200 "statistics without a region: 200"
+like "$(body)" '^\{"region":null,"region_name":"全国","months":\[' "the whole country"
+is "$(body | grep -o '"children":\[.*' | grep -o '"region":"[0-9]*"' | grep -vc '"[0-9][0-9]0000"$')" 0 \
+    "by province only"
+rt_all=$(body)
+http GET "/api/registry/stats?region="
+is "$(body)" "$rt_all" "an empty region: the same"
+for rt_r in 539999 000000 yunnan 53 5305021 '530000%20' '%E4%BA%91%E5%8D%97'; do
+    http GET "/api/registry/stats?region=$rt_r"
+    rt_refused 400 region "statistics with region=$rt_r"
+done
+is "$(rt_snap)" "$rt_before" "statistics wrote nothing"
+
+# ---- staff: paging and the date filters give the right rows -----------------------------------------------------
+# 55 registrations in 普洱市 (a prefecture code: there is no county of it in the region table)
+rt_i=100
+rt_fail=0
+while [ "$rt_i" -lt 155 ]; do
+    rt_i=$((rt_i + 1))
+    rt_donor "$(mkid 530502 19810203 "$rt_i")" 530800 || rt_fail=$((rt_fail + 1))
+done
+is "$rt_fail" 0 "55 registrations in 普洱市"
+rt_all=$(sql "$oak_db" "SELECT number FROM registry_donors WHERE region = 530800 ORDER BY id DESC")
+is "$(printf '%s\n' "$rt_all" | wc -l | tr -d ' ')" 55 "stored"
+as rt_pe GET /api/registry/staff/donors
+is "$R_status $(jget page) $(jget more)" "200 1 true" "page 1 of 普洱's: more to come"
+rt_p1=$(rt_numbers)
+is "$(printf '%s\n' "$rt_p1" | wc -l | tr -d ' ')" 50 "50 rows on a page"
+is "$rt_p1" "$(printf '%s\n' "$rt_all" | head -n 50)" "the 50 newest, newest first"
+as rt_pe GET "/api/registry/staff/donors?page=2"
+is "$R_status $(jget page) $(jget more)" "200 2 false" "page 2: the last"
+rt_p2=$(rt_numbers)
+is "$rt_p2" "$(printf '%s\n' "$rt_all" | tail -n 5)" "the 5 oldest, in order"
+is "$(printf '%s\n%s\n' "$rt_p1" "$rt_p2" | sort -u | wc -l | tr -d ' ')" 55 "pages 1 and 2 share no row and miss none"
+as rt_pe GET "/api/registry/staff/donors?page=3"
+is "$R_status $(jget more)" "200 false" "page 3 is empty"
+like "$(body)" '"items":\[\]' "with no rows"
+as rt_pe POST /api/registry/staff/donors/search -H 'Content-Type: application/json' --data '{"page":"2"}'
+is "$(rt_numbers)" "$rt_p2" "page 2 through the POST search: the same rows"
+as rt_yn GET "/api/registry/staff/donors?region=530800&page=2"
+is "$(rt_numbers)" "$rt_p2" "and for the 云南 admin filtering by 普洱市"
+
+# four of them registered on the edges of January 2023
+rt_a=$(printf '%s\n' "$rt_all" | sed -n 11p)
+rt_b=$(printf '%s\n' "$rt_all" | sed -n 12p)
+rt_c=$(printf '%s\n' "$rt_all" | sed -n 13p)
+rt_d=$(printf '%s\n' "$rt_all" | sed -n 14p)
+sql "$oak_db" "UPDATE registry_donors SET registered_at = CASE number WHEN '$rt_a' THEN '2023-01-09T23:59:59Z'
+    WHEN '$rt_b' THEN '2023-01-10T00:00:00Z' WHEN '$rt_c' THEN '2023-01-31T23:59:59Z'
+    WHEN '$rt_d' THEN '2023-02-01T00:00:00Z' END WHERE number IN ('$rt_a', '$rt_b', '$rt_c', '$rt_d')" > /dev/null
+rt_dates() { # QUERY -> the numbers found, sorted, on one line
+    as rt_pe GET "/api/registry/staff/donors?$1"
+    rt_numbers | sort | tr '\n' ' '
+}
+rt_sorted() {
+    printf '%s\n' "$@" | sort | tr '\n' ' '
+}
+is "$(rt_dates 'from=2023-01-10&to=2023-01-31')" "$(rt_sorted "$rt_b" "$rt_c")" \
+    "from=2023-01-10&to=2023-01-31: the first second of the 10th and the last of the 31st, inclusive"
+is "$(rt_dates 'to=2023-01-31')" "$(rt_sorted "$rt_a" "$rt_b" "$rt_c")" "to=2023-01-31 alone: up to the end of the 31st"
+is "$(rt_dates 'to=2023-01-09')" "$(rt_sorted "$rt_a")" "to=2023-01-09: the 9th only"
+is "$(rt_dates 'from=2023-01-31&to=2023-01-31')" "$(rt_sorted "$rt_c")" "from=to=2023-01-31: one day"
+is "$(rt_dates 'from=2023-02-01&to=2023-02-01')" "$(rt_sorted "$rt_d")" "from=to=2023-02-01: the next day"
+is "$(rt_dates 'from=2023-02-02&to=2023-12-31')" "" "from=2023-02-02&to=2023-12-31: none"
+rt_now=$(rt_dates "from=$(date -u +%Y-%m-%d)&page=2")
+is "$(printf '%s' "$rt_now" | wc -w | tr -d ' ')" 1 "from today: the other 51 (page 2 holds the 51st)"
+is "$(rt_dates 'from=2023-01-10&status=active&to=2023-02-01')" "$(rt_sorted "$rt_b" "$rt_c" "$rt_d")" \
+    "dates with status"
+as rt_pe POST /api/registry/staff/donors/search -H 'Content-Type: application/json' \
+    --data '{"from":"2023-01-10","to":"2023-01-31"}'
+is "$(rt_numbers | sort | tr '\n' ' ')" "$(rt_sorted "$rt_b" "$rt_c")" "the same dates in a POST search"
+as rt_pe GET "/api/registry/staff/donors.csv?from=2023-01-10&to=2023-01-31"
+is "$R_status $(($(wc -l < "$R_body")))" "200 3" "the CSV export with the dates: a header and two rows"
+like "$(body)" "\"$rt_b\"" "one of them $rt_b"
+like "$(body)" "\"$rt_c\"" "the other $rt_c"
+
+# ---- statistics: no "<5" worked out by subtraction -------------------------------------------------------------
+# 楚雄州 = 楚雄市 6 + 双柏县 2: shown as 8, 6 and "<5", the 2 would be 8 - 6. 昆明市 = 五华区 1 +
+# 盘龙区 1 + 官渡区 6: with 8 and 6 shown, two "<5" adding up to 2 can only be 1 and 1.
+rt_i=100
+rt_fail=0
+for rt_r in 532301 532301 532301 532301 532301 532301 532322 532322 530102 530103 530111 530111 530111 530111 530111 530111; do
+    rt_i=$((rt_i + 1))
+    rt_donor "$(mkid 530502 19820304 "$rt_i")" "$rt_r" || rt_fail=$((rt_fail + 1))
+done
+is "$rt_fail" 0 "16 registrations in 楚雄州 and 昆明市"
+is "$(sql "$oak_db" "SELECT group_concat(region || '=' || n, ' ') FROM (SELECT region, count(*) AS n FROM registry_donors WHERE region IN (532301, 532322, 530102, 530103, 530111) GROUP BY region ORDER BY region)")" \
+    "530102=1 530103=1 530111=6 532301=6 532322=2" "the counts the answers must not give away"
+# rt_cells: the last statistics answer as lines "ROLE REGION MONTH KIND VALUE" (ROLE: region, the one
+# asked for; child, a region inside it)
+rt_cells() {
+    body | sed 's/{"region":/\n&/g' | awk '
+        /^\{"region":/ {
+            role = n++ ? "child" : "region"
+            r = $0
+            sub(/^\{"region":"?/, "", r)
+            sub(/[",].*/, "", r)
+            if (r == "null") r = "000000"
+            s = $0
+            while (match(s, /\{"month":"[0-9-]+","registrations":[^,]+,"withdrawals":[^,]+,"wills":[^}]+\}/)) {
+                m = substr(s, RSTART + 1, RLENGTH - 2)
+                s = substr(s, RSTART + RLENGTH)
+                gsub(/"/, "", m)
+                split(m, f, ",")
+                for (i = 1; i <= 4; i++) sub(/^[a-z]+:/, "", f[i])
+                print role, r, f[1], "registrations", f[2]
+                print role, r, f[1], "withdrawals", f[3]
+                print role, r, f[1], "wills", f[4]
+            }
+        }'
+}
+# rt_exposed: from rt_cells lines, each month and kind of the answer whose hidden counts a reader can
+# work out: one hidden count alone (the region minus the others, or the others added up), or only
+# "<5" beside a region shown, with a difference that only 1 + 1 + ... or 4 + 4 + ... can make
+rt_exposed() {
+    awk '
+        { key = $3 " " $4; keys[key] = 1
+          if ($5 ~ /^[0-9]+$/) { if ($1 == "region") total[key] = $5; else shown[key] += $5 }
+          else { hidden[key]++; if ($5 != "<5" || $1 == "region") other[key] = 1 } }
+        END {
+            for (key in keys) {
+                h = hidden[key] + 0
+                if (h == 0) continue
+                d = total[key] - shown[key]
+                if (h == 1 || (!other[key] && (key in total) && (d == h || d == 4 * h)))
+                    print key ": " h " hidden, difference " d
+            }
+        }'
+}
+rt_views=
+for rt_r in "" 530000 532300 530100 110000 530500; do
+    http GET "/api/registry/stats${rt_r:+?region=$rt_r}"
+    rt_name=${rt_r:-000000}
+    rt_cells > "$oak_tmp/resp/stats-$rt_name"
+    rt_views="$rt_views $oak_tmp/resp/stats-$rt_name"
+    # a view is checked where its region has no records of its own code (then its count is its
+    # children's added up, as a reader would assume)
+    if [ "$(sql "$oak_db" "SELECT count(*) FROM registry_donors WHERE region = ${rt_r:-0}")" = 0 ]; then
+        is "$(rt_exposed < "$oak_tmp/resp/stats-$rt_name")" "" \
+            "statistics of ${rt_r:-the whole country}: no hidden count can be worked out from the numbers shown"
+    fi
+done
+rt_m=$(date -u +%Y-%m)
+rt_cell() { # VIEW REGION KIND -> the value this month
+    awk -v r="$2" -v m="$rt_m" -v k="$3" '$2 == r && $3 == m && $4 == k { print $5 }' "$oak_tmp/resp/stats-$1"
+}
+is "$(rt_cell 532300 532322 registrations)" "<5" "双柏县's 2 is shown as <5"
+isnt "$(rt_cell 532300 532301 registrations)$(rt_cell 532300 532300 registrations)" "68" \
+    "and 楚雄市 and 楚雄州 are not both shown (8 - 6 would give it)"
+like "$(rt_cell 532300 532301 registrations) $(rt_cell 532300 532300 registrations)" 'suppressed' \
+    "one of them is suppressed"
+is "$(rt_cell 530100 530102 registrations) $(rt_cell 530100 530103 registrations)" "<5 <5" "五华区 and 盘龙区 are <5"
+isnt "$(rt_cell 530100 530111 registrations)$(rt_cell 530100 530100 registrations)" "68" \
+    "and 官渡区 and 昆明市 are not both shown (8 - 6 = 2 = 1 + 1)"
+is "$(cat $rt_views | awk '{ print $2, $3, $4, $5 }' | sort -u | awk '{ k = $1 " " $2 " " $3 } seen[k]++')" "" \
+    "a region's count is shown the same in every answer that has it (a prefecture hidden in its province's is hidden in its own)"
+like "$(cat "$oak_tmp/resp/stats-532300")" ' suppressed' "the answers carry \"suppressed\" where a number is hidden"
+
+# leave things as they were
+for rt_s in $rt_started; do
+    case $rt_s in
+    nginx) oak_nginx_stop ;;
+    oakseed) oak_stop ;;
+    esac
+done
+# ---- end of the bad-input section ----------------------------------------------------------------------
+# =====================================================================================================
 done_testing

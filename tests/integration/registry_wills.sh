@@ -4,9 +4,11 @@
 # 422 naming each bad field (and nothing stored), duplicates, minors, the
 # registrant's lookup, a new version that keeps the old one, a proxy's read
 # (listed to the registrant), wrong codes and the lockout, the staff read
-# with its required reason kept to the account's regions (and shown to the
-# registrant), revocation, audit rows, and no will text, ID or mobile
-# number in clear in the database or the logs.
+# (POST, its required reason in the body) kept to the account's regions
+# (the reason sealed, shown to the registrant, never in a URL, a log or an
+# audit row), revocation, a new will after a revocation, audit rows, and
+# no will text, reason, ID or mobile number in clear in the database or
+# the logs.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 oak_require nginx curl cgi-fcgi sqlite3
@@ -313,29 +315,47 @@ for u in yn bs bj clerk; do login $u; done
 is "$R_status" 200 "staff log in"
 
 REASON='急诊抢救，需确认患者本人意愿'
-as yn GET "/api/registry/staff/wills/$NUM1"
+REASON2='家属咨询，核实预嘱'
+sread() { # WHO NUMBER JSON-BODY: a staff read of a will, the reason in the body
+    as "$1" POST "/api/registry/staff/wills/$2/read" -H 'Content-Type: application/json' --data "$3"
+}
+sread yn "$NUM1" '{}'
 is "$R_status" 422 "staff read without a reason: 422"
 like "$(body)" '"reason":"请填写查阅原因' "naming reason"
-as yn GET "/api/registry/staff/wills/$NUM1" -G --data-urlencode "reason=看看"
+sread yn "$NUM1" '{"reason":"看看"}'
 is "$R_status" 422 "a reason of 2 characters: 422"
-as bj GET "/api/registry/staff/wills/$NUM1" -G --data-urlencode "reason=$REASON"
+sread yn "$NUM1" '{"reason":12345}'
+is "$R_status" 422 "a reason that is not text: 422"
+like "$(body)" '"reason":"查阅原因应为文字' "naming reason"
+sread yn "$NUM1" '{"reason":"急诊\u0007抢救需要"}'
+is "$R_status" 422 "a reason with a control character: 422"
+sread yn "$NUM1" '"急诊抢救需要"'
+is "$R_status" 400 "a body that is not a JSON object: 400"
+sread bj "$NUM1" "{\"reason\":\"$REASON\"}"
 is "$R_status" 404 "北京 admin: a 云南 will is 404"
-as yn GET "/api/registry/staff/wills/$NUM2" -G --data-urlencode "reason=$REASON"
+sread yn "$NUM2" "{\"reason\":\"$REASON\"}"
 is "$R_status" 404 "云南 admin: a 北京 will is 404"
-as yn GET "/api/registry/staff/wills/W530502-22222222" -G --data-urlencode "reason=$REASON"
+sread yn W530502-22222222 "{\"reason\":\"$REASON\"}"
 is "$R_status" 404 "an unknown number: 404, the same"
-as clerk GET "/api/registry/staff/wills/$NUM1" -G --data-urlencode "reason=$REASON"
+sread clerk "$NUM1" "{\"reason\":\"$REASON\"}"
 is "$R_status" 403 "a role without registry.will.read: 403"
-http GET "/api/registry/staff/wills/$NUM1?reason=abcdef"
+http POST "/api/registry/staff/wills/$NUM1/read" -H 'Content-Type: application/json' --data '{"reason":"abcdef"}'
 is "$R_status" 401 "without a session: 401"
+http POST "/api/registry/staff/wills/$NUM1/read" -b "$oak_tmp/yn.jar" -H 'Content-Type: application/json' \
+    --data "{\"reason\":\"$REASON\"}"
+is "$R_status $(ecode)" "403 csrf_failed" "without the CSRF token: 403 (the read is a POST)"
+as yn GET "/api/registry/staff/wills/$NUM1" -G --data-urlencode "reason=核对旧的查阅方式"
+is "$R_status" 404 "the old GET with ?reason= is gone"
 is "$(sql "$oak_db" "SELECT count(*) FROM registry_will_reads WHERE kind = 'staff'")" 0 "none of those was recorded as a read"
-as yn GET "/api/registry/staff/wills/$NUM1" -G --data-urlencode "reason=$REASON"
+sread yn "$NUM1" "{\"reason\":\"$REASON\"}"
 is "$R_status" 200 "云南 admin reads the 保山 will, giving a reason"
 is "$(jget family_message)" "$PHRASE2" "the current version"
 is "$(jget name)" "王秀兰" "the registrant's name"
 is "$(jget id_number)" "$(masked "$ID1")" "ID number masked"
 unlike "$(body)" "$ID1|$MOB1|$PMOB1" "no number in clear"
-as bj GET "/api/registry/staff/wills/$NUM2" -G --data-urlencode "reason=家属咨询，核实预嘱"
+is "$(sql "$oak_db" "SELECT count(*) FROM registry_will_reads WHERE kind = 'staff' AND reason IS NULL AND reason_enc IS NOT NULL AND reason_enc NOT LIKE '%急诊%'")" 1 \
+    "the reason is stored sealed, not in clear"
+sread bj "$NUM2" "{\"reason\":\"$REASON2\"}"
 is "$R_status" 200 "北京 admin reads the 北京 will"
 
 # ---- the registrant sees who read it ----------------------------------------------------------------
@@ -346,6 +366,17 @@ like "$(body)" "\\{\"at\":\"20[^\"]*Z\",\"kind\":\"staff\",\"who\":\"工作人�
 unlike "$(body)" '北京|bj' "not the read of another will"
 is "$(sql "$oak_db" "SELECT count(*) FROM registry_will_reads WHERE who_enc LIKE '%李建华%' OR who_enc IS NULL")" 0 \
     "who read it is sealed too"
+
+# a read recorded before reasons were sealed (migration 5) is shown, and
+# sealed when the will is next read
+sql "$oak_db" "INSERT INTO registry_will_reads(will_id, region, kind, staff, reason) SELECT id, region, 'staff', 'old', '旧时记录的理由' FROM registry_wills WHERE number = '$NUM1'" > /dev/null
+post /api/registry/wills/lookup "{\"id_number\":\"$ID1\",\"access_code\":\"$CODE1\"}"
+like "$(body)" '"who":null,"reason":"旧时记录的理由"\}\]' "an old read's clear reason is still shown to the registrant"
+post /api/registry/wills/proxy "{\"number\":\"$NUM1\",\"proxy_code\":\"$PCODE1\"}"
+is "$R_status" 200 "the will is read again"
+is "$(sql "$oak_db" "SELECT count(*) FROM registry_will_reads WHERE reason IS NOT NULL")" 0 "and no reason is left in clear"
+post /api/registry/wills/lookup "{\"id_number\":\"$ID1\",\"access_code\":\"$CODE1\"}"
+like "$(body)" '"who":null,"reason":"旧时记录的理由"\},\{"at":"[^"]*","kind":"proxy"' "the registrant still sees the old reason, now sealed"
 
 # ---- revoke ----------------------------------------------------------------------------------------
 post /api/registry/wills/revoke "{\"id_number\":\"$ID1\",\"access_code\":\"$CODE1\"}"
@@ -358,23 +389,58 @@ reset_parts
 upd
 is "$R_status" 409 "a revoked will cannot be updated"
 is "$(ecode)" revoked "revoked"
+like "$(body)" '如需要，请重新订立' "and the message says a new one can be written"
 post /api/registry/wills/proxy "{\"number\":\"$NUM1\",\"proxy_code\":\"$PCODE1\"}"
 is "$R_status" 200 "the proxy still learns the state"
 is "$(jget status)" revoked "revoked"
 is "$(jget wishes)" null "but no longer the wishes"
-as yn GET "/api/registry/staff/wills/$NUM1" -G --data-urlencode "reason=$REASON"
+sread yn "$NUM1" "{\"reason\":\"$REASON\"}"
 is "$(jget status) $(jget wishes)" "revoked null" "staff see it revoked, without the wishes"
 is "$(sql "$oak_db" "SELECT status FROM registry_wills WHERE number = '$NUM1'")" revoked "stored as revoked"
 is "$(counts)" "2 3 5" "and nothing deleted: 2 wills, 3 versions, 5 proxies"
 
+# ---- a new will after a revocation -------------------------------------------------------------
+reset_parts
+w_fam="\"family_message\":\"$PHRASE1\""
+create
+is "$R_status" 201 "a person whose will is revoked writes a new one: 201"
+NUM1B=$(jget number)
+CODE1B=$(jget access_code)
+PCODE1B=$(body | sed 's/.*"name":"李建华","code":"\([^"]*\)".*/\1/')
+isnt "$NUM1B" "$NUM1" "a new will, with a number of its own"
+is "$(jget version)" 1 "at version 1"
+isnt "$PCODE1B" "$PCODE1" "with new proxy codes"
+is "$(counts)" "3 4 7" "the revoked will is kept, with its versions and proxies"
+post /api/registry/wills/lookup "{\"id_number\":\"$ID1\",\"access_code\":\"$CODE1B\"}"
+is "$R_status $(jget number) $(jget status)" "200 $NUM1B active" "the new code opens the new will"
+like "$(body)" '"versions":\[\{"version":1,"at":"[^"]*"\}\],"reads":\[\]' "one version, and none of the earlier will's reads"
+unlike "$(body)" "$NUM1|$REASON|旧时记录" "nothing of the earlier will"
+post /api/registry/wills/lookup "{\"id_number\":\"$ID1\",\"access_code\":\"$CODE1\"}"
+is "$R_status" 404 "the old access code opens nothing any more"
+post /api/registry/wills/proxy "{\"number\":\"$NUM1B\",\"proxy_code\":\"$PCODE1B\"}"
+is "$R_status $(jget family_message)" "200 $PHRASE1" "the new proxy code reads the new will"
+post /api/registry/wills/proxy "{\"number\":\"$NUM1B\",\"proxy_code\":\"$PCODE1\"}"
+is "$R_status" 404 "an old proxy code does not"
+is "$(sql "$oak_db" "SELECT status || ' ' || superseded_by || ' ' || id_index FROM registry_wills WHERE number = '$NUM1'")" \
+    "revoked $NUM1B superseded:$NUM1" "the old will stays revoked, points to the new one and gave up its blind index"
+is "$(sql "$oak_db" "SELECT count(*) FROM registry_wills WHERE person_index = (SELECT id_index FROM registry_wills WHERE number = '$NUM1B')")" 2 \
+    "both are the same person's (person_index)"
+is "$(sql "$oak_db" "SELECT object_id || ' ' || region || ' ' || detail FROM core_audit WHERE action = 'registry.will.supersede'")" \
+    "$NUM1 530502 by=$NUM1B" "the hand-over audited, by will numbers"
+create
+is "$R_status $(ecode)" "409 already_registered" "a second will while the new one is active: 409"
+reset_parts
+
 # ---- audit ---------------------------------------------------------------------------------------------
-is "$(audits registry.will.create)" 2 "each will audited"
+is "$(audits registry.will.create)" 3 "each will audited"
 ok "lookups audited" test "$(audits registry.will.read)" -ge 3
 is "$(audits registry.will.update)" 1 "the update audited"
 is "$(audits registry.will.revoke)" 1 "the revocation audited"
-is "$(audits registry.will.proxy_read)" 2 "the proxy's reads audited"
+is "$(audits registry.will.proxy_read)" 4 "the proxy's reads audited"
 is "$(sql "$oak_db" "SELECT actor || ' ' || object_id || ' ' || region || ' ' || detail FROM core_audit WHERE action = 'registry.will.staff_read' ORDER BY id LIMIT 1")" \
-    "yn $NUM1 530502 reason=$REASON" "the staff read audited with actor, number, region and reason"
+    "yn $NUM1 530502 reason_len=14" "the staff read audited with actor, number, region and the reason's length only"
+is "$(sql "$oak_db" "SELECT count(*) FROM core_audit WHERE detail LIKE '%急诊%' OR detail LIKE '%家属%' OR detail LIKE '%reason=%'")" 0 \
+    "no audit row carries the reason"
 is "$(audits registry.will.staff_read)" 3 "each staff read audited"
 run "$OAKSEED" audit verify -c "$oak_conf"
 is "$rc" 0 "the audit chain verifies"
@@ -385,18 +451,103 @@ oak_stop
 sql "$oak_db" "PRAGMA wal_checkpoint(TRUNCATE)" > /dev/null
 like "$(cat "$oak_db"* | grep -ac -- "$NUM1")" '^[1-9]' "the search below finds what is stored in clear (the number)"
 ok "the log is there to search" test -s "$oak_log"
-for v in "$PHRASE1" "$PHRASE2" "苍山" "洱海" "不要插管" "$ID1" "$ID2" "$MOB1" "$PMOB1" "$PMOB2" "王秀兰" "李建华" "赵敏"; do
+for v in "$PHRASE1" "$PHRASE2" "苍山" "洱海" "不要插管" "$REASON" "$REASON2" "$ID1" "$ID2" "$MOB1" "$PMOB1" "$PMOB2" "王秀兰" "李建华" "赵敏"; do
     if cat "$oak_db"* | grep -aq -- "$v"; then
         fail "$v is not in the database files"
     else
         pass "$v is not in the database files"
     fi
 done
-for v in "$PHRASE1" "$PHRASE2" "苍山" "$ID1" "$ID2" "$MOB1" "$PMOB1"; do
-    if cat "$oak_tmp"/log/* | grep -aq -- "$v"; then
+ok "nginx's access log is among them" test -s "$oak_tmp/log/nginx-access.log"
+like "$(cat "$oak_tmp/log/nginx-access.log")" "POST /api/registry/staff/wills/$NUM1/read " "with the staff reads in it"
+# pct TEXT: TEXT percent-encoded, as curl puts it in a URL (any case is searched for below)
+pct() {
+    printf '%s' "$1" | od -An -tx1 | tr -d ' \n' | sed 's/../%&/g'
+}
+like "$(cat "$oak_tmp/log/nginx-access.log")" "$(pct 核对旧的查阅方式)" "(a reason sent in a URL does reach the access log, percent-encoded)"
+for v in "$PHRASE1" "$PHRASE2" "苍山" "$REASON" "$REASON2" "急诊" "$(pct "$REASON")" "$(pct "$REASON2")" "$(pct 急诊)" \
+    "$ID1" "$ID2" "$MOB1" "$PMOB1"; do
+    if cat "$oak_tmp"/log/* | grep -aiq -- "$v"; then
         fail "$v is in no log"
     else
         pass "$v is in no log"
     fi
 done
+
+# =====================================================================================================
+# ---- bad input through nginx: the proxy code lockout --------------------------------------------------
+# A section of its own (its names start with rt_), with wills of its own. Wrong proxy codes for one
+# will number lock that number out (429 with Retry-After, then even for the right code) and change
+# nothing in the database: no read recorded, no audit row. It starts oakseed and nginx when they are
+# not running, and leaves them as it found them.
+rt_started=
+if ! oak_alive "$OAK_PID"; then
+    ok "oakseed starts (bad-input section)" oak_start || bail_out "cannot start oakseed"
+    rt_started="$rt_started oakseed"
+fi
+if ! oak_alive "$NGINX_PID"; then
+    ok "nginx starts (bad-input section)" oak_nginx_start || bail_out "cannot start nginx"
+    rt_started="$rt_started nginx"
+fi
+# attempts of the tests above must not lock this section out
+sql "$oak_db" "DELETE FROM core_login_throttle WHERE key LIKE 'registry:%'" > /dev/null
+# rt_snap: every row of every registry table and the number of audit rows, as one checksum
+rt_snap() {
+    rt_q="SELECT count(*) FROM core_audit;"
+    for rt_t in $(sql "$oak_db" "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'registry%' ORDER BY name"); do
+        rt_q="$rt_q SELECT * FROM $rt_t ORDER BY rowid;"
+    done
+    sql "$oak_db" "$rt_q" | cksum
+}
+# rt_will ID PROXY-MOBILE: a will with one proxy; its number and the proxy's code in $rt_num, $rt_pcode
+rt_will() {
+    post /api/registry/wills "{\"name\":\"孙丽娟\",\"id_number\":\"$1\",\"mobile\":\"13987650077\",\"region\":\"530502\",\"wishes\":{\"medical_care\":\"不要插管\",\"life_support\":{\"choice\":\"want\"},\"comfort\":\"有家人陪伴\",\"proxies\":[{\"name\":\"孙建军\",\"relation\":\"儿子\",\"mobile\":\"$2\"}]},\"signed_on\":\"2024-06-01\",\"witnesses\":[{\"name\":\"周红\"},{\"name\":\"吴刚\"}]}"
+    rt_num=$(jget number 2> /dev/null)
+    rt_pcode=$(body | sed -n 's/.*"proxy_codes":\[{"name":"孙建军","code":"\([^"]*\)".*/\1/p')
+    [ "$R_status" = 201 ] && [ -n "$rt_pcode" ]
+}
+ok "a will with a proxy" rt_will "$(mkid 530502 19750809 101)" 13700000077
+RT_NUM=$rt_num
+RT_PCODE=$rt_pcode
+ok "another will with a proxy" rt_will "$(mkid 530502 19750809 102)" 13700000078
+RT_NUM2=$rt_num
+RT_PCODE2=$rt_pcode
+rt_lower=$(printf '%s' "$RT_NUM" | tr 'A-Z' 'a-z')
+rt_before=$(rt_snap)
+rt_codes=
+for rt_i in 1 2 3 4 5; do
+    rt_n=$RT_NUM
+    [ "$rt_i" -le 2 ] && rt_n=$rt_lower    # the same number typed in lower case counts the same
+    post /api/registry/wills/proxy "{\"number\":\"$rt_n\",\"proxy_code\":\"2345-6789-ABC$rt_i\"}"
+    rt_codes="$rt_codes$R_status $(ecode);"
+done
+is "$rt_codes" "404 not_found;404 not_found;404 not_found;404 not_found;404 not_found;" \
+    "five wrong proxy codes for one will (two with the number in lower case): each 404"
+post /api/registry/wills/proxy "{\"number\":\"$RT_NUM\",\"proxy_code\":\"2345-6789-ABCE\"}"
+is "$R_status $(ecode)" "429 too_many_attempts" "the sixth: 429"
+like "$(hdr Retry-After)" '^[1-9][0-9]*$' "with Retry-After in seconds"
+like "$(body)" '"message":"尝试次数过多' "and a Chinese message"
+post /api/registry/wills/proxy "{\"number\":\"$RT_NUM\",\"proxy_code\":\"$RT_PCODE\"}"
+is "$R_status $(ecode)" "429 too_many_attempts" "then even the right proxy code waits"
+unlike "$(body)" '不要插管|孙丽娟|"wishes"' "and learns nothing of the will"
+post /api/registry/wills/proxy "{\"number\":\"$rt_lower\",\"proxy_code\":\"$RT_PCODE\"}"
+is "$R_status" 429 "also with the number in lower case"
+is "$(rt_snap)" "$rt_before" "nothing changed in the database: no read recorded, no audit row"
+is "$(sql "$oak_db" "SELECT count(*) FROM registry_will_reads r JOIN registry_wills w ON w.id = r.will_id WHERE w.number = '$RT_NUM'")" 0 \
+    "the will has no read"
+post /api/registry/wills/proxy "{\"number\":\"$RT_NUM2\",\"proxy_code\":\"$RT_PCODE2\"}"
+is "$R_status $(jget number)" "200 $RT_NUM2" "another will's proxy is not locked out"
+post /api/registry/wills/proxy "{\"number\":\"12345\",\"proxy_code\":\"$RT_PCODE\"}"
+is "$R_status $(ecode)" "422 validation_failed" "a malformed number is still 422, before the limit"
+like "$(body)" '"fields":\{[^}]*"number":"' "naming number"
+
+# leave things as they were
+for rt_s in $rt_started; do
+    case $rt_s in
+    nginx) oak_nginx_stop ;;
+    oakseed) oak_stop ;;
+    esac
+done
+# ---- end of the bad-input section ----------------------------------------------------------------------
+# =====================================================================================================
 done_testing

@@ -32,6 +32,20 @@
     el('p', { class: 'err', role: 'alert' })
   ]);
   var idInfo = el('span', { class: 'hint', id: 'id-info' });
+  /* 民族 is required only where a region's rules ask for it: 云南省
+   * (scripts/530000/registry.validate.lua); elsewhere it may be left out.
+   * The label follows the province chosen; the server has the last word
+   * (a rule's message appears next to the field like any other). */
+  var ETHNICITY_REQUIRED = ['530000'];
+  var ethField = Reg.field('ethnicity', '民族（选填）', eth, '云南省登记须填写，其他地区可不填');
+  function ethnicityRequired() {
+    var code = region.value();
+    return code.length === 6 && ETHNICITY_REQUIRED.indexOf(code.slice(0, 2) + '0000') >= 0;
+  }
+  function onRegion() {
+    Reg.$('label', ethField).textContent = ethnicityRequired() ? '民族 *' : '民族（选填）';
+  }
+  region.box.addEventListener('change', onRegion);
   var submit = el('button', { type: 'submit', text: '提交登记' });
 
   var form = el('form', { id: 'donor-form', novalidate: true }, [
@@ -40,7 +54,7 @@
       el('legend', { text: '本人信息' }),
       Reg.field('name', '姓名 *', name),
       (function () { var f = Reg.field('id_number', '身份证号 *', id); f.insertBefore(idInfo, f.lastChild); return f; })(),
-      Reg.field('ethnicity', '民族 *', eth),
+      ethField,
       Reg.field('mobile', '手机号码 *', mobile),
       region.box
     ]),
@@ -83,7 +97,7 @@
     if (Reg.len(name.value) < 2 || Reg.len(name.value) > 30) e.name = '请填写姓名，2–30个字 (name, 2-30 characters)';
     var info = Reg.idInfo(id.value);
     if (!info.ok) e.id_number = info.reason;
-    if (!eth.value) e.ethnicity = '请选择民族 (ethnicity is required)';
+    if (!eth.value && ethnicityRequired()) e.ethnicity = '云南省登记请选择民族 (ethnicity is required in 云南)';
     if (!Reg.mobileOk(mobile.value)) e.mobile = Reg.MOBILE_MSG;
     region.check(e);
     donation.check(e);
@@ -102,13 +116,13 @@
     var b = {
       name: name.value.trim(),
       id_number: id.value.trim().toUpperCase(),
-      ethnicity: eth.value,
       mobile: mobile.value.trim(),
       region: region.value(),
       donation: donation.value(),
       emergency_contact: contact.value(),
       consents: {}
     };
+    if (eth.value) b.ethnicity = eth.value;
     consents.forEach(function (c) { b.consents[c.key] = c.input.checked; });
     var a = age();
     if (a !== null && a < 18) {

@@ -182,7 +182,7 @@
     var reason = el('textarea', { rows: 2, maxlength: 200 });
     var box = el('form', { id: 'donor-withdraw', novalidate: true }, [
       el('h3', { text: '撤回登记' }),
-      el('p', { text: '撤回后立即生效，您的登记卡将核验为“已撤回”。撤回无需理由；如需再次登记，请联系当地红十字会。' }),
+      el('p', { text: '撤回后立即生效，您的登记卡将核验为“已撤回”。撤回无需理由；日后如需再次登记，可重新填写登记表，将获得新的登记号和查询码。' }),
       Reg.field('reason', '撤回原因（可选）', reason),
       el('p', { class: 'notice error form-error', role: 'alert' })
     ]);
@@ -237,7 +237,7 @@
       willOut.appendChild(updateForm(creds, w));
       var rv = el('div', { id: 'will-revoke', class: 'no-print' }, [
         el('h3', { text: '撤销生前预嘱' }),
-        el('p', { text: '撤销后，代理人和工作人员将无法再查看，医疗机构将不再依据它。' }),
+        el('p', { text: '撤销后，代理人和工作人员将无法再查看，医疗机构将不再依据它。日后如需要，可重新订立一份新的生前预嘱（新的编号和查询码）。' }),
         el('p', { class: 'notice error form-error', role: 'alert' })
       ]);
       rv.appendChild(confirmButton('撤销', '确定要撤销您的生前预嘱吗？', function (btn) {

@@ -1,7 +1,9 @@
 /* staff.js - staff workspace: login (with one-time code when asked),
  * donor search with filters, detail, CSV export, the follow-up queue and
  * reading a living will with a reason. Every request but GET carries the
- * session's X-CSRF-Token (Reg.csrf), from the login answer or /api/auth/me. */
+ * session's X-CSRF-Token (Reg.csrf), from the login answer or /api/auth/me.
+ * An ID number and a reason for reading a will only ever travel in a POST
+ * body: in a URL they would be written to nginx's and proxies' access logs. */
 (function () {
   'use strict';
 
@@ -129,7 +131,7 @@
     number: '登记号', status: '状态', name: '姓名', id_number: '身份证号', age: '年龄', gender: '性别',
     ethnicity: '民族', mobile: '手机号码', region: '地区代码', region_name: '地区', donation: '捐献意愿',
     emergency_contact: '紧急联系人', guardian: '监护人', registered_at: '登记时间', withdrawn_at: '撤回时间',
-    withdraw_reason: '撤回原因', updated_at: '更新时间'
+    withdraw_reason: '撤回原因', updated_at: '更新时间', superseded_by: '已重新登记为'
   };
 
   function show(k, v) {
@@ -153,7 +155,8 @@
     var from = Reg.input('date');
     var to = Reg.input('date');
     var btn = el('button', { type: 'submit', text: '查询' });
-    var csv = el('a', { class: 'button secondary', id: 'csv-link', href: '/api/registry/staff/donors.csv', download: 'donors.csv', text: '导出 CSV' });
+    var csv = el('button', { type: 'button', class: 'secondary', id: 'csv-export', text: '导出 CSV' });
+    var csvNote = el('p', { class: 'hint', id: 'csv-status', 'aria-live': 'polite' });
     var form = el('form', { id: 'search-form', novalidate: true }, [
       el('fieldset', {}, [
         el('legend', { text: '查询条件' }),
@@ -162,7 +165,8 @@
         region.box,
         el('div', { class: 'row' }, [Reg.field('from', '登记日期 从', from), Reg.field('to', '至', to)]),
         el('p', { class: 'notice error form-error', role: 'alert' }),
-        el('div', { class: 'actions' }, [btn, csv])
+        el('div', { class: 'actions' }, [btn, csv]),
+        csvNote
       ])
     ]);
     var results = el('div', { id: 'search-results' });
@@ -172,33 +176,34 @@
     panel.appendChild(detail);
     var page = 1;
 
-    function query(p) {
-      var q = new URLSearchParams();
-      if (number.value.trim()) q.set('number', number.value.trim().toUpperCase());
-      if (idn.value.trim()) q.set('id_number', idn.value.trim().toUpperCase());
-      if (status.value) q.set('status', status.value);
-      if (region.value()) q.set('region', region.value());
-      if (from.value) q.set('from', from.value);
-      if (to.value) q.set('to', to.value);
-      if (p) q.set('page', String(p));
-      return q.toString();
+    /* The filters as an object of strings; id_number only for a POST body. */
+    function filters(p) {
+      var f = {};
+      if (number.value.trim()) f.number = number.value.trim().toUpperCase();
+      if (idn.value.trim()) f.id_number = idn.value.trim().toUpperCase();
+      if (status.value) f.status = status.value;
+      if (region.value()) f.region = region.value();
+      if (from.value) f.from = from.value;
+      if (to.value) f.to = to.value;
+      if (p) f.page = String(p);
+      return f;
     }
-    function updateCsv() {
-      var q = query();
-      csv.href = '/api/registry/staff/donors.csv' + (q ? '?' + q : '');
-    }
-    form.addEventListener('input', updateCsv);
-    form.addEventListener('change', updateCsv);
-
-    function run(p) {
+    function checked() {
       var e = {};
       if (idn.value.trim()) { var info = Reg.idInfo(idn.value); if (!info.ok) e.id_number = info.reason; }
       if (from.value && to.value && from.value > to.value) e.to = '结束日期不能早于开始日期 (to is before from)';
-      if (Object.keys(e).length) { Reg.fail(form, e); return; }
+      if (Object.keys(e).length) { Reg.fail(form, e); return false; }
       Reg.clearErrors(form);
-      updateCsv();
+      return true;
+    }
+
+    function run(p) {
+      if (!checked()) return;
+      var f = filters(p);
       Reg.busy(btn, true);
-      call('GET', '/api/registry/staff/donors?' + query(p)).then(function (r) {
+      /* by ID number: POST, so that the number stays out of every URL */
+      (f.id_number ? call('POST', '/api/registry/staff/donors/search', f)
+        : call('GET', '/api/registry/staff/donors?' + new URLSearchParams(f).toString())).then(function (r) {
         Reg.busy(btn, false);
         Reg.clear(results);
         if (!r.ok) { Reg.showErrors(form, r.error); return; }
@@ -225,6 +230,47 @@
     }
     form.addEventListener('submit', function (ev) { ev.preventDefault(); run(1); });
 
+    /* CSV export: POST with the filters in the body (an ID number too), the
+     * file handed to the browser as a download from memory. */
+    function exportCsv() {
+      if (!checked()) return;
+      csvNote.textContent = '';
+      Reg.busy(csv, true);
+      var headers = { Accept: 'text/csv, application/json', 'Content-Type': 'application/json' };
+      if (Reg.csrf) headers['X-CSRF-Token'] = Reg.csrf;
+      fetch('/api/registry/staff/donors.csv', {
+        method: 'POST', credentials: 'same-origin', headers: headers, body: JSON.stringify(filters())
+      }).then(function (res) {
+        if (res.ok) return res.blob().then(function (b) { return { ok: true, blob: b }; });
+        return res.text().then(function (t) {
+          var data = null;
+          try { data = JSON.parse(t); } catch (e) { data = null; }
+          return { ok: false, status: res.status, error: (data && data.error) ||
+            { code: 'http_' + res.status, message: '导出失败，请稍后再试 (HTTP ' + res.status + ')', fields: {} } };
+        });
+      }, function () {
+        return { ok: false, status: 0, error: { code: 'network', message: '网络连接失败，请检查网络后重试 (network error)', fields: {} } };
+      }).then(function (r) {
+        Reg.busy(csv, false);
+        if (!r.ok) {
+          if (r.status === 401) { signedOut(); Reg.$('.form-error', loginForm).textContent = '登录已过期，请重新登录 (session ended)'; return; }
+          Reg.showErrors(form, r.error);
+          return;
+        }
+        return r.blob.text().then(function (text) {
+          var rows = text.split('\r\n').filter(Boolean).length - 1;
+          var url = URL.createObjectURL(r.blob);
+          var a = el('a', { href: url, download: 'donors.csv', class: 'hidden' });
+          document.body.appendChild(a);
+          a.click();
+          document.body.removeChild(a);
+          setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+          csvNote.textContent = '已导出 ' + rows + ' 条登记（donors.csv，姓名、身份证号和手机号已部分隐藏）';
+        });
+      });
+    }
+    csv.addEventListener('click', exportCsv);
+
     function openDetail(num) {
       Reg.clear(detail);
       call('GET', '/api/registry/staff/donors/' + encodeURIComponent(num)).then(function (r) {
@@ -239,6 +285,14 @@
         detail.appendChild(el('h3', { text: '登记详情 ' + (d.number || num) }));
         detail.appendChild(el('p', { class: 'hint', text: '本次查阅已记入审计日志。身份证号和手机号只显示部分。' }));
         detail.appendChild(Reg.kv(rows));
+        if (d.earlier && d.earlier.length) {
+          detail.appendChild(el('h4', { text: '同一人的其他登记' }));
+          detail.appendChild(el('ul', { id: 'earlier' }, d.earlier.map(function (x) {
+            var b = el('button', { type: 'button', class: 'secondary', text: x.number, onclick: function () { openDetail(x.number); } });
+            return el('li', {}, [b, ' · ' + [Reg.STATUS[x.status] || x.status, '登记于 ' + Reg.fmtTime(x.registered_at),
+              x.withdrawn_at ? '撤回于 ' + Reg.fmtTime(x.withdrawn_at) : ''].filter(Boolean).join(' · ')]);
+          })));
+        }
         if (d.followups && d.followups.length) {
           detail.appendChild(el('h4', { text: '随访' }));
           detail.appendChild(el('ul', {}, d.followups.map(function (f) {
@@ -324,8 +378,9 @@
       if (n < 4 || n > 200) e.reason = '请填写查阅理由，4–200个字 (reason, 4-200 characters)';
       if (Object.keys(e).length) { Reg.fail(form, e); return; }
       Reg.busy(btn, true);
-      call('GET', '/api/registry/staff/wills/' + encodeURIComponent(number.value.trim().toUpperCase()) +
-        '?reason=' + encodeURIComponent(reason.value.trim())).then(function (r) {
+      /* the reason goes in the body: the registrant sees it, access logs never do */
+      call('POST', '/api/registry/staff/wills/' + encodeURIComponent(number.value.trim().toUpperCase()) + '/read',
+        { reason: reason.value.trim() }).then(function (r) {
         Reg.busy(btn, false);
         Reg.clear(out);
         if (!r.ok) { Reg.showErrors(form, r.error); return; }

@@ -1,6 +1,7 @@
 /* verify.js - donor card check: GET /api/registry/cards/:number?sig=
  * with the number and signature from the link. Shows only whether the
- * card is valid or withdrawn, its region and month: nothing personal. */
+ * card is valid, withdrawn or replaced by a newer card, its region and
+ * month: nothing personal. */
 (function () {
   'use strict';
 
@@ -29,7 +30,9 @@
     }
     var d = r.data || {};
     var rows = [['登记号', number], ['登记地区', d.region_name], ['登记月份', d.month]];
-    if (!d.valid) verdict('invalid', '无效', [['说明', '此登记卡无法核验，可能链接有误或卡片不是本平台签发的。']]);
+    if (!d.valid && d.superseded) {
+      verdict('invalid', '已更换', [['登记号', number], ['说明', '此登记卡由本平台签发，但登记信息修改后已换发新卡，旧卡不再有效。请使用最新的登记卡。']]);
+    } else if (!d.valid) verdict('invalid', '无效', [['说明', '此登记卡无法核验，可能链接有误或卡片不是本平台签发的。']]);
     else if (d.status === 'withdrawn') verdict('withdrawn', '已撤回', rows);
     else verdict('valid', '有效', rows);
   });
