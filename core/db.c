@@ -30,6 +30,7 @@ struct oak_db {
     int in_tx;
     int busy_timeout;              /* ms */
     double busy_since;             /* when the current wait began */
+    int checkpoint_frames;         /* a commit past this many WAL frames checkpoints */
 };
 
 static _Thread_local struct oak_db *current;
@@ -165,6 +166,39 @@ static int fill_err(struct oak_error *err, sqlite3 *conn, int rc)
 }
 
 /*
+ * The WAL checkpoint. SQLite's automatic one (wal_autocheckpoint) runs
+ * after a commit and ignores its result, so a write or fsync of the
+ * database file failing there never reached note_failure: the latch stayed
+ * open over pages the kernel may have dropped. The connection runs the same
+ * passive checkpoint itself, at the same threshold (1000 frames unless
+ * oak_db_options.checkpoint_frames says otherwise), and notes a failure
+ * like any other. The hook must answer SQLITE_OK whatever happened: what
+ * it returns becomes the result of the COMMIT that has just succeeded, and
+ * a commit that is stored (the synced WAL holds it) must not be reported
+ * as failed. A failed checkpoint only leaves the frames in the WAL for the
+ * next one. The checkpoint sqlite3_close runs when the last connection
+ * closes ignores its errors too; that one is harmless for the same reason
+ * (the WAL is kept when it fails, and the next checkpoint copies every
+ * frame again) and the connection is gone anyway.
+ */
+static int wal_hook(void *ud, sqlite3 *conn, const char *name, int frames)
+{
+    struct oak_db *db = ud;
+    int rc;
+
+    if (frames < db->checkpoint_frames || oak_db_writes_refused())
+        return SQLITE_OK;
+    rc = sqlite3_wal_checkpoint_v2(conn, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) {
+        if (!lost_write(rc))
+            oak_warn("database: a checkpoint failed (%s); the WAL keeps its frames for the next one",
+                     sqlite3_errstr(rc));
+        note_failure(conn, rc);
+    }
+    return SQLITE_OK;
+}
+
+/*
  * SQLite's own busy handler (sqlite3_busy_timeout) sleeps 1, 2, 5, 10, 15
  * ms... between tries. A write transaction here holds the lock for about
  * one fsync, well under a millisecond, so a worker waiting for it would
@@ -225,6 +259,9 @@ struct oak_db *oak_db_open(const struct oak_db_options *o, char *err, size_t err
         goto fail;
     }
     sqlite3_db_config(db->conn, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+    /* replaces SQLite's automatic checkpoint (see wal_hook) */
+    db->checkpoint_frames = o->checkpoint_frames > 0 ? o->checkpoint_frames : 1000;
+    sqlite3_wal_hook(db->conn, wal_hook, db);
     return db;
 fail:
     sqlite3_close(db->conn);

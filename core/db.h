@@ -22,6 +22,10 @@ struct oak_db_options {
     int busy_timeout;       /* ms */
     int readonly;
     int must_exist;         /* refuse to create a new database file */
+    /* a commit that leaves the WAL with at least this many frames runs a
+     * passive checkpoint, whose failures are noted like any other (the
+     * write latch); 0: 1000, SQLite's wal_autocheckpoint default */
+    int checkpoint_frames;
 };
 
 /* Open and configure a connection. Returns NULL with a message in err. */

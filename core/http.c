@@ -245,14 +245,42 @@ const char *oak_req_cookie(struct oak_req *req, const char *name)
     return oak_kv_get(&req->cookies, name);
 }
 
-int oak_resp_raw(struct oak_req *req, int status, const char *type, const void *p, size_t n)
+/* No answer: what a failed attempt to answer leaves, never the answer it
+ * was replacing (the worker sends its static 500 for it). */
+static void no_answer(struct oak_req *req)
 {
     oak_buf_reset(req->resp_body);
+    req->status = 0;
+    req->resp_type = NULL;
+    req->responded = 0;
+    req->resp_ready = 0;
+}
+
+/* Render the whole response into req->resp_out now: from here on sending
+ * it needs no memory, so nothing can fail after a handler's commit. */
+static int render(struct oak_req *req)
+{
+    req->resp_ready = 0;
+    if (!req->resp_out)
+        return 0;
+    if (oak_resp_serialize(req, req->resp_out) < 0)
+        return -1;
+    req->resp_ready = 1;
+    return 0;
+}
+
+int oak_resp_raw(struct oak_req *req, int status, const char *type, const void *p, size_t n)
+{
+    no_answer(req);
     if (oak_buf_append(req->resp_body, p, n) < 0)
         return -1;
     req->status = status;
     req->resp_type = type;
     req->responded = 1;
+    if (render(req) < 0) {
+        no_answer(req);
+        return -1;
+    }
     return 0;
 }
 
@@ -261,12 +289,16 @@ int oak_resp_json(struct oak_req *req, int status, json_t *body)
     char *s;
     int rc;
 
-    if (!body)
+    if (!body) {
+        no_answer(req);
         return -1;
+    }
     s = oak_json_dump(body);
     json_decref(body);
-    if (!s)
+    if (!s) {
+        no_answer(req);
         return -1;
+    }
     rc = oak_resp_raw(req, status, "application/json; charset=utf-8", s, strlen(s));
     free(s);
     return rc;
@@ -291,8 +323,6 @@ int oak_resp_error(struct oak_req *req, int status, const char *code, const char
     if (status < 400 || status > 599)
         status = 500;
     env = oak_json_envelope(code, message, req->err_fields, req->id);
-    if (!env)
-        return -1;
     return oak_resp_json(req, status, env);
 }
 
@@ -312,6 +342,8 @@ int oak_resp_header(struct oak_req *req, const char *name, const char *value)
         strcasecmp(name, "Status") == 0 || strcasecmp(name, "Content-Length") == 0 ||
         strcasecmp(name, "Content-Type") == 0)
         return -1;
+    /* an answer rendered already is rendered again, with it, at send time */
+    req->resp_ready = 0;
     return oak_buf_printf(req->resp_headers, "%s: %s\r\n", name, value);
 }
 
@@ -382,4 +414,30 @@ int oak_resp_serialize(struct oak_req *req, struct oak_buf *out)
         return oak_buf_append(out, req->resp_body->data ? req->resp_body->data : "",
                               req->resp_body->len);
     return 0;
+}
+
+const char *oak_resp_output(struct oak_req *req, struct oak_buf *out, size_t *len)
+{
+    /* no allocation: the fallback for when there is no memory left */
+    static _Thread_local char fallback[512];
+    static const char fmt[] = "Status: 500 Internal Server Error\r\n"
+                              "Content-Type: application/json; charset=utf-8\r\n"
+                              "X-Request-Id: %s\r\nCache-Control: no-store\r\n\r\n"
+                              "{\"error\":{\"code\":\"internal_error\",\"message\":"
+                              "\"服务器内部错误 (internal error)\",\"fields\":{}},\"request_id\":\"%s\"}";
+    int n;
+
+    if (req->resp_ready && req->resp_out == out && out->data) {
+        *len = out->len;
+        return out->data;
+    }
+    req->resp_ready = 0;
+    if (req->status >= 100 && oak_resp_serialize(req, out) == 0) {
+        *len = out->len;
+        return out->data;
+    }
+    req->status = 500;
+    n = snprintf(fallback, sizeof fallback, fmt, req->id, req->id);
+    *len = n > 0 && (size_t)n < sizeof fallback ? (size_t)n : strlen(fallback);
+    return fallback;
 }

@@ -61,6 +61,12 @@ struct oak_req {
     struct oak_buf *resp_body;
     json_t *err_fields;
     int tx_open;                     /* a plugin left a transaction open */
+    /* where the whole response is rendered (status line, headers, body)
+     * as soon as it is set, so that sending it cannot fail; NULL: only
+     * at send time (oak_resp_output). resp_ready: resp_out holds the
+     * current response. */
+    struct oak_buf *resp_out;
+    int resp_ready;
 };
 
 /* Failure of parsing: HTTP status, envelope code, message, field name. */
@@ -92,12 +98,17 @@ int oak_req_set_body(struct oak_req *req, const char *body, size_t len,
 const char *oak_req_header(struct oak_req *req, const char *name);
 const char *oak_req_cookie(struct oak_req *req, const char *name);
 
-/* Responses. Each replaces an earlier one. */
+/* Responses. Each replaces an earlier one, and renders it whole into
+ * req->resp_out when that is set: once one returned 0, sending it needs no
+ * memory, so a handler answers first and commits after (docs/plugin-api.md,
+ * Handlers). One that returns -1 leaves no answer at all (status 0), never
+ * the one it was replacing: the worker then sends its static 500. */
 int oak_resp_raw(struct oak_req *req, int status, const char *type, const void *p, size_t n);
 /* Steals body. */
 int oak_resp_json(struct oak_req *req, int status, json_t *body);
 int oak_resp_error(struct oak_req *req, int status, const char *code, const char *message);
 int oak_resp_error_field(struct oak_req *req, const char *field, const char *message);
+/* A header set after the answer is rendered again at send time. */
 int oak_resp_header(struct oak_req *req, const char *name, const char *value);
 
 /* Reason phrase for a status code. */
@@ -106,5 +117,11 @@ const char *oak_status_text(int status);
 /* Write the CGI-style response (Status line, headers, blank line, body
  * unless HEAD) to OUT. */
 int oak_resp_serialize(struct oak_req *req, struct oak_buf *out);
+
+/* The bytes to send for REQ: req->resp_out as rendered when the answer was
+ * set and nothing changed since; else the response serialised into OUT;
+ * else (no answer, or no memory to serialise it) a static 500 with the
+ * error envelope. Never fails. *LEN gets the length. */
+const char *oak_resp_output(struct oak_req *req, struct oak_buf *out, size_t *len);
 
 #endif

@@ -7,6 +7,7 @@
 #include "server.h"
 #include "clock.h"
 #include "db.h"
+#include "handover.h"
 #include "log.h"
 #include "scripts.h"
 
@@ -278,7 +279,8 @@ static void reload(struct master *m)
         if (m->slots[i].pid) {
             if (add_draining(m, m->slots[i].pid, now + m->app->cfg.drain_timeout * 1000.0) < 0)
                 oak_error("reload: out of memory");
-            kill(m->slots[i].pid, SIGTERM);
+            /* SIGUSR2: drain and hand kept connections to the new workers */
+            kill(m->slots[i].pid, SIGUSR2);
         }
     if (resize_slots(m, m->app->cfg.workers) < 0) {
         oak_error("reload: out of memory");
@@ -286,6 +288,7 @@ static void reload(struct master *m)
     }
     start_due(m);
     oak_info("reloaded: %d workers, %d plugins", m->nslots, m->app->nplugins - 1);
+    oak_config_warn(&m->app->cfg);
 }
 
 static void kill_overdue(struct master *m)
@@ -378,6 +381,7 @@ int oak_server_run(const struct oak_cli *cli)
         oak_log_fatal("%s", err);
         return 1;
     }
+    oak_config_warn(&m.app->cfg);
     if (m.app->cfg.pid_file) {
         pid_path = strdup(m.app->cfg.pid_file);
         m.pid_fd = pidfile_open(pid_path, err, sizeof err);
@@ -408,6 +412,8 @@ int oak_server_run(const struct oak_cli *cli)
     sigaddset(&block, SIGHUP);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
+    /* not ours: blocked so a worker inherits it blocked until it waits */
+    sigaddset(&block, SIGUSR2);
     sigprocmask(SIG_BLOCK, &block, &mask);
     sigdelset(&mask, SIGCHLD);
     sigdelset(&mask, SIGHUP);
@@ -419,6 +425,10 @@ int oak_server_run(const struct oak_cli *cli)
         oak_log_fatal("cannot map the shared write latch: %s", strerror(errno));
         goto fail;
     }
+    /* before the first fork: every worker inherits the queue (handover.h) */
+    if (oak_handover_open() < 0)
+        oak_warn("cannot create the connection hand-over queue: %s; a replaced worker "
+                 "closes its kept connections", strerror(errno));
     if (resize_slots(&m, m.app->cfg.workers) < 0)
         goto fail;
     start_due(&m);
@@ -448,6 +458,7 @@ int oak_server_run(const struct oak_cli *cli)
         unlink(pid_path);
         close(m.pid_fd);
     }
+    oak_handover_close();
     oak_info("stopped");
     oak_app_destroy(m.app);
     free(m.slots);
@@ -456,6 +467,7 @@ int oak_server_run(const struct oak_cli *cli)
     free(pid_path);
     return 0;
 fail:
+    oak_handover_close();
     if (m.pid_fd >= 0) {
         unlink(pid_path);
         close(m.pid_fd);

@@ -15,6 +15,11 @@
  * other — the keep-alive stall. Here an idle connection costs nothing but
  * a slot in the poll set. Each thread has its own SQLite connection, Lua
  * state, arena and buffers; nothing in the request path is shared.
+ *
+ * A worker being replaced (SIGUSR2 from a reloading master, or
+ * max_requests) hands its idle kept connections to the workers that carry
+ * on instead of closing them (handover.h): nginx may send on a kept
+ * connection at any moment and does not retry a POST caught by a close.
  */
 #include "worker.h"
 #include "app.h"
@@ -22,6 +27,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "db.h"
+#include "handover.h"
 #include "http.h"
 #include "json.h"
 #include "clock.h"
@@ -51,7 +57,8 @@
  * stops accepting and leaves new connections to the others. */
 #define CONNS_PER_THREAD 128
 
-static atomic_int stop_requested;      /* set by SIGTERM or max_requests */
+static atomic_int stop_requested;      /* set by SIGTERM, SIGUSR2 or max_requests */
+static atomic_int hand_over;           /* on stop, pass kept connections on */
 static int wake_pipe[2] = { -1, -1 };   /* readable once the worker stops */
 
 static void wake_all(void)
@@ -65,7 +72,8 @@ static void on_stop(int sig)
 {
     int saved = errno;
 
-    (void)sig;
+    /* SIGUSR2: the master replaces us (reload); SIGTERM: it stops */
+    hand_over = sig == SIGUSR2;
     stop_requested = 1;
     wake_all();
     errno = saved;
@@ -284,6 +292,8 @@ static void handle(struct worker *w, FCGX_Request *fr)
 
     oak_arena_reset(&w->arena);
     oak_req_reset(&req, &w->arena, &w->resp_headers, &w->resp_body, &w->app->limits);
+    /* each answer is rendered here when it is set (http.h) */
+    req.resp_out = &w->out;
     snprintf(gen, sizeof gen, "%016llx%016llx", w->id_prefix, ++w->id_counter);
     memset(&fail, 0, sizeof fail);
 
@@ -322,13 +332,13 @@ static void handle(struct worker *w, FCGX_Request *fr)
     else
         oak_dispatch(w->app, &req);
 send:
-    if (oak_resp_serialize(&req, &w->out) < 0) {
-        static const char oom[] = "Status: 500 Internal Server Error\r\n"
-                                  "Content-Type: application/json; charset=utf-8\r\n\r\n"
-                                  "{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\",\"fields\":{}}}";
-        FCGX_PutStr(oom, sizeof oom - 1, fr->out);
-    } else {
-        FCGX_PutStr(w->out.data, (int)w->out.len, fr->out);
+    /* rendered when it was set, so this needs no memory: an answer given
+     * before a commit cannot turn into a failure after it */
+    {
+        size_t n;
+        const char *bytes = oak_resp_output(&req, &w->out, &n);
+
+        FCGX_PutStr(bytes, (int)n, fr->out);
     }
     if (w->app->cfg.access_log)
         oak_log(OAK_L_INFO, "access %s %s %d %.2fms %s", req.method ? req.method : "-",
@@ -386,14 +396,34 @@ static int serve_one(struct worker *w, FCGX_Request *c)
     }
     handle(w, c);
     FCGX_Finish_r(c);
-    if (max && atomic_fetch_add(&served_total, 1) + 1 >= max)
+    if (max && atomic_fetch_add(&served_total, 1) + 1 >= max) {
+        if (!stop_requested)
+            hand_over = 1;        /* recycled: a replacement follows */
         stop_all();
+    }
     return 1;
 }
 
-/* Close the connections this thread keeps. A request nginx already sent
- * on one is answered first, so a stop drops only connections that are
- * truly idle (nginx opens a new one for its next request). */
+/* Take a kept connection another worker handed over into a free slot;
+ * its next request (perhaps already waiting) is read like any other. */
+static void adopt(struct worker *w)
+{
+    for (int i = 0; i < CONNS_PER_THREAD; i++) {
+        FCGX_Request *c = &w->conns[i];
+
+        if (c->ipcFd >= 0)
+            continue;
+        c->ipcFd = oak_handover_take();
+        /* what FCGX_Finish_r leaves of a kept connection */
+        c->keepConnection = c->ipcFd >= 0;
+        return;
+    }
+}
+
+/* Let go of the connections this thread keeps, all idle between requests.
+ * When the worker is replaced they go to the workers that carry on, a
+ * request nginx sent meanwhile included, unread. When it stops for good
+ * they are closed, a request nginx already sent on one answered first. */
 static void close_conns(struct worker *w)
 {
     for (int i = 0; i < CONNS_PER_THREAD; i++) {
@@ -402,6 +432,14 @@ static void close_conns(struct worker *w)
 
         if (c->ipcFd < 0)
             continue;
+        if (hand_over && oak_handover_give(c->ipcFd) == 0) {
+            /* not FCGX_Free(c, 1): its shutdown() would end the
+             * connection for the worker that takes it */
+            close(c->ipcFd);
+            c->ipcFd = -1;
+            c->keepConnection = 0;
+            continue;
+        }
         if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) && !(pfd.revents & POLLHUP))
             serve_one(w, c);
         if (c->ipcFd >= 0)
@@ -411,12 +449,12 @@ static void close_conns(struct worker *w)
 
 static void serve(struct worker *w)
 {
-    struct pollfd pfd[CONNS_PER_THREAD + 2];
-    int slot[CONNS_PER_THREAD + 2];
+    struct pollfd pfd[CONNS_PER_THREAD + 3];
+    int slot[CONNS_PER_THREAD + 3];
 
     oak_db_use(w->db);
     while (!stop_requested) {
-        int n = 0, free_slot = -1, rc;
+        int n = 0, free_slot = -1, listen_at = -1, take_at = -1, rc;
 
         pfd[n++] = (struct pollfd){ .fd = wake_pipe[0], .events = POLLIN };
         for (int i = 0; i < CONNS_PER_THREAD; i++) {
@@ -430,7 +468,12 @@ static void serve(struct worker *w)
         }
         if (free_slot >= 0) {
             slot[n] = free_slot;
+            listen_at = n;
             pfd[n++] = (struct pollfd){ .fd = w->listen_fd, .events = POLLIN };
+            if (oak_handover_fd() >= 0) {
+                take_at = n;
+                pfd[n++] = (struct pollfd){ .fd = oak_handover_fd(), .events = POLLIN };
+            }
         }
         rc = ppoll(pfd, (nfds_t)n, NULL, &w->waitmask);
         if (rc < 0) {
@@ -442,10 +485,12 @@ static void serve(struct worker *w)
         }
         /* open connections first: nginx is already waiting on those */
         for (int i = 1; i < n && !stop_requested; i++)
-            if (pfd[i].revents && pfd[i].fd != w->listen_fd)
+            if (pfd[i].revents && i != listen_at && i != take_at)
                 serve_one(w, &w->conns[slot[i]]);
-        if (free_slot >= 0 && !stop_requested && (pfd[n - 1].revents & POLLIN))
-            serve_one(w, &w->conns[slot[n - 1]]);
+        if (listen_at >= 0 && !stop_requested && (pfd[listen_at].revents & POLLIN))
+            serve_one(w, &w->conns[slot[listen_at]]);
+        if (take_at >= 0 && !stop_requested && (pfd[take_at].revents & POLLIN))
+            adopt(w);
     }
     close_conns(w);
     oak_db_use(NULL);
@@ -520,6 +565,7 @@ int oak_worker_run(struct oak_app *app, int listen_fd, pid_t master)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGPIPE, &sa, NULL);
@@ -529,9 +575,11 @@ int oak_worker_run(struct oak_app *app, int listen_fd, pid_t master)
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGUSR2);
     sigprocmask(SIG_BLOCK, &block, &waitmask);
     sigdelset(&waitmask, SIGTERM);
     sigdelset(&waitmask, SIGINT);
+    sigdelset(&waitmask, SIGUSR2);
 
     /* the master died before the prctl: nothing will signal us (and the
      * orphan may have gone to a subreaper rather than to init) */

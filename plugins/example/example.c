@@ -352,13 +352,13 @@ static int example_delete(oak_req *req, void *ud)
     /* the audit row commits with the change, or neither does */
     if (rc == OAK_DONE)
         rc = host->audit(req, "example.delete", "greeting", idtxt, region, NULL);
-    if (rc != OAK_OK) {
+    /* answer, then commit: once the commit succeeds nothing is left that
+     * could fail (docs/plugin-api.md, Handlers) */
+    if (rc == OAK_OK && (rc = host->respond(req, 204, "application/json; charset=utf-8", "", 0)) == OAK_OK)
+        rc = host->db_commit(&err);
+    if (rc != OAK_OK)
         host->db_rollback();
-        return rc;
-    }
-    if ((rc = host->db_commit(&err)) != OAK_OK)
-        return rc;
-    return host->respond(req, 204, "application/json; charset=utf-8", "", 0);
+    return rc;
 }
 
 /* Staff: publish a greeting a regional rule held for review. */
@@ -393,13 +393,13 @@ static int example_publish(oak_req *req, void *ud)
     snprintf(idtxt, sizeof idtxt, "%lld", id);
     if (rc == OAK_DONE)
         rc = host->audit(req, "example.publish", "greeting", idtxt, region, NULL);
-    if (rc != OAK_OK) {
+    /* answer, then commit: once the commit succeeds nothing is left that
+     * could fail (docs/plugin-api.md, Handlers) */
+    if (rc == OAK_OK && (rc = host->respond(req, 204, "application/json; charset=utf-8", "", 0)) == OAK_OK)
+        rc = host->db_commit(&err);
+    if (rc != OAK_OK)
         host->db_rollback();
-        return rc;
-    }
-    if ((rc = host->db_commit(&err)) != OAK_OK)
-        return rc;
-    return host->respond(req, 204, "application/json; charset=utf-8", "", 0);
+    return rc;
 }
 
 /* Script helper example.greetings_today(region): how many greetings were

@@ -6,13 +6,42 @@
  * characters, matches its normalised form, has a real birth date no later
  * than "today" and a non-negative age today; a refusal comes with a
  * message and leaves OUT zeroed; a mobile number is accepted only as 11
- * digits starting 13..19.
+ * digits starting 13..19. The ISO 7064 MOD 11-2 check character is worked
+ * out again here, independently of idcard.c (weights 2^(17-i) mod 11 by
+ * doubling, the character (12 - sum mod 11) mod 11, 10 written X), and
+ * must agree with the validator: an accepted number ends in it, a number
+ * refused only for its check character does not, and with that character
+ * put in its place (every other one of 0-9X, too) the validator says so.
  */
 #include "fuzz.h"
 #include "idcard.h"
 
 #include <string.h>
 #include <strings.h>
+
+/* The check character of the 17 digits D, by the definition: weights
+ * W(i) = 2^(17-i) mod 11 for position i = 0..16 (so 2^17 mod 11 first),
+ * S = sum D(i) W(i), check value (12 - S mod 11) mod 11, 10 written 'X'.
+ * No table shared with core/idcard.c. */
+static char mod11_2(const char *d)
+{
+    int w = 1, s = 0, v;
+
+    for (int i = 16; i >= 0; i--) {
+        w = (w * 2) % 11;            /* 2^(17-i) mod 11 */
+        s += (d[i] - '0') * w;
+    }
+    v = (12 - s % 11) % 11;
+    return v == 10 ? 'X' : (char)('0' + v);
+}
+
+/* 17 digits, then a digit or X/x: the shape the check character applies to. */
+static int id_shaped(const char *s)
+{
+    if (strlen(s) != 18 || strspn(s, "0123456789") < 17)
+        return 0;
+    return (s[17] >= '0' && s[17] <= '9') || s[17] == 'X' || s[17] == 'x';
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -43,6 +72,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(memcmp(&info, &zero, sizeof info) == 0);
     }
     FUZZ_CHECK(oak_id_age(NULL, 2000, 1, 1) == -1);
+
+    /* the check character, worked out here, agrees with the validator */
+    if (id_shaped(s)) {
+        char want = mod11_2(s), given = s[17] == 'x' ? 'X' : s[17];
+
+        if (rc == 0)
+            FUZZ_CHECK(given == want && info.normalized[17] == want);
+        if (rc == OAK_ID_ECHECKSUM)
+            FUZZ_CHECK(given != want);
+        if (rc == 0 || rc == OAK_ID_ECHECKSUM) {
+            /* everything but the check character is right: with each
+             * possible one in its place only WANT is accepted */
+            static const char chars[] = "0123456789X";
+            char t[19];
+            struct oak_id_info ti;
+
+            memcpy(t, s, 19);
+            for (const char *c = chars; *c; c++) {
+                int trc;
+
+                t[17] = *c;
+                trc = oak_id_check(t, today, &ti, NULL);
+                FUZZ_CHECK(*c == want ? trc == 0 : trc == OAK_ID_ECHECKSUM);
+            }
+        }
+    } else {
+        FUZZ_CHECK(rc != 0);
+    }
 
     why = NULL;
     rc = oak_mobile_check(s, mobile, &why);

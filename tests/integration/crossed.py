@@ -3,7 +3,8 @@
 nginx, each with a nonce of its own, checking that every answer carries its
 own request's nonce (in the query or body, and in the X-Nonce header) and
 its own request id (the X-Request-Id nginx adds equals the request_id
-oakseed answers). Standard library only.
+oakseed answers, on every request, GET and POST alike: a missing one is a
+failure, not a pass). Standard library only.
 
 usage: crossed.py URL REQUESTS THREADS MODE
   MODE close: a new client connection per request (Connection: close)
@@ -65,8 +66,9 @@ def one(conn, i):
     except ValueError:
         note("failed", "not JSON: %r" % raw[:200])
         return resp
-    if got.get("nonce") != nonce or got.get("header") != nonce or \
-            ("request_id" in got and got["request_id"] != rid):
+    if not rid or len(rid) != 32 or not got.get("request_id"):
+        note("failed", "no request id to compare (header %r, body %r)" % (rid, got))
+    elif got.get("nonce") != nonce or got.get("header") != nonce or got["request_id"] != rid:
         note("crossed", "sent %s (request id %s), got %r" % (nonce, rid, got))
     else:
         note("ok", "")

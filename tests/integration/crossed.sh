@@ -24,17 +24,9 @@ ok "oakseed starts" oak_start || bail_out "cannot start oakseed"
 ok "nginx starts" oak_nginx_start || bail_out "cannot start nginx"
 site=$oak_nginx_dir/oakseed-site.conf
 
-# kept PID: FastCGI connections worker PID holds (sockets but the listen one)
-kept() {
-    k=0
-    for f in /proc/"$1"/fd/*; do
-        case $(readlink "$f" 2> /dev/null) in socket:*) k=$((k + 1)) ;; esac
-    done
-    echo $((k - 1))
-}
 kept_all() {
     t=0
-    for w in $(oak_workers); do t=$((t + $(kept "$w"))); done
+    for w in $(oak_workers); do t=$((t + $(oak_kept "$w"))); done
     echo "$t"
 }
 
@@ -74,7 +66,8 @@ sed -i -e 's/fastcgi_keep_conn on;/fastcgi_keep_conn off;/' -e '/^ *keepalive [0
 ok "nginx reloads without keep_conn" nginx_reload
 crossed plain-close close
 crossed plain-keep keep
-ok "the workers hold no connection between requests" oak_wait 5 test "$(kept_all)" = 0
+none_kept() { test "$(kept_all)" = 0; }
+ok "the workers hold no connection between requests" oak_wait 5 none_kept
 
 # ---- kept alive, 4 threads per worker --------------------------------------------------------
 oak_render_back() {

@@ -8,6 +8,9 @@
 # [server] threads serves the same way with several threads; SIGTERM drains
 # without waiting out drain_timeout. Functional assertions only: the
 # generous per-client timeouts are there so a stall fails instead of hanging.
+# POSTs, which nginx never retries on a new connection, keep coming during
+# SIGHUPs and max_requests recycling: every one must be answered, and
+# nginx must log no upstream error (a kept connection closed under it).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 oak_require nginx curl cgi-fcgi sqlite3
@@ -70,6 +73,61 @@ burst() {
     cat "$oak_tmp/$1".* | grep -c '^good$'
 }
 
+# post_load TAG CLIENTS: CLIENTS background loops, each POSTing greetings
+# through nginx one after the other until $oak_tmp/TAG.stop exists (at
+# most 3000 each), one status code per line in $oak_tmp/TAG.N.
+post_pids=
+post_load() {
+    rm -f "$oak_tmp/$1.stop"
+    pl_i=0
+    post_pids=
+    while [ "$pl_i" -lt "$2" ]; do
+        (
+            pl_k=0
+            while [ ! -e "$oak_tmp/$1.stop" ] && [ "$pl_k" -lt 3000 ]; do
+                curl -s -o /dev/null -w '%{http_code}\n' --max-time 20 \
+                    -H 'Content-Type: application/json' \
+                    --data "{\"name\":\"负载$pl_i\",\"message\":\"第 $pl_k 条\"}" \
+                    "$OAK_URL/api/example/greetings"
+                pl_k=$((pl_k + 1))
+            done
+        ) > "$oak_tmp/$1.$pl_i" 2>&1 &
+        post_pids="$post_pids $!"
+        oak_track "$!"
+        pl_i=$((pl_i + 1))
+    done
+}
+
+# post_stop TAG: end the loops and wait for their last requests
+post_stop() {
+    touch "$oak_tmp/$1.stop"
+    oak_wait 30 none_alive $post_pids
+    wait $post_pids 2> /dev/null
+}
+
+# post_count TAG [CODE]: how many POSTs were made (answered CODE)
+post_count() {
+    if [ -n "${2:-}" ]; then
+        cat "$oak_tmp/$1".[0-9]* | grep -xc "$2"
+    else
+        cat "$oak_tmp/$1".[0-9]* | wc -l | tr -d ' '
+    fi
+}
+
+# nginx_log_lines: the length of nginx's error log; nginx_upstream_errors LINE:
+# its upstream errors after line LINE
+nginx_log_lines() {
+    wc -l < "$oak_tmp/log/nginx-error.log" | tr -d ' '
+}
+nginx_upstream_errors() {
+    tail -n "+$(($1 + 1))" "$oak_tmp/log/nginx-error.log" |
+        grep -E 'prematurely closed|reset by peer|upstream|\[(error|crit|alert|emerg)\]'
+}
+
+reloads_done() {
+    [ "$(grep -c '\] reloaded: ' "$oak_log")" -ge "$1" ]
+}
+
 health_via_nginx() {
     http GET /api/health
     [ "$R_status" = 200 ]
@@ -117,6 +175,25 @@ nok "it was not killed for overrunning drain_timeout" oak_log_has 'did not finis
 ok "a new worker serves" oak_wait 10 health_via_nginx
 is "$(burst hup 32 4)" 128 "after the reload: 32 clients x 4 requests all answered correctly"
 
+# ---- SIGHUP under a load of POSTs ----------------------------------------------------------
+# nginx does not retry a POST whose kept connection fails: a draining worker
+# that closed a connection nginx had just sent a request on would be a 502.
+elog=$(nginx_log_lines)
+reloads=$(grep -c '\] reloaded: ' "$oak_log")
+post_load hup_post 16
+sleep 0.3
+for n in 1 2 3 4 5 6 7 8 9 10; do
+    kill -HUP "$OAK_PID"
+    oak_wait 10 reloads_done $((reloads + n))
+    sleep 0.2
+done
+post_stop hup_post
+ok "10 reloads were done under the load" reloads_done $((reloads + 10))
+ok "a good many POSTs were made ($(post_count hup_post))" test "$(post_count hup_post)" -ge 100
+is "$(post_count hup_post 201)" "$(post_count hup_post)" "every POST during the reloads was answered 201"
+is "$(nginx_upstream_errors "$elog")" "" "nginx logged no upstream error during the reloads"
+nok "no worker was killed for overrunning drain_timeout" oak_log_has 'did not finish within drain_timeout'
+
 # ---- max_requests under keep-alive --------------------------------------------------------
 oak_stop
 is "$oak_stop_status" 0 "SIGTERM: the master exits 0"
@@ -127,6 +204,27 @@ ok "oakseed restarts with max_requests = 40" oak_start || bail_out "cannot resta
 first=$(oak_workers)
 is "$(burst recycle 16 8)" 128 "128 requests across recycling: all answered correctly"
 isnt "$(oak_workers)" "$first" "the worker was recycled"
+oak_stop
+is "$oak_stop_status" 0 "SIGTERM: the master exits 0"
+
+# ---- max_requests under a load of POSTs ----------------------------------------------------
+# a recycle every 5 requests: about 200 workers each let go of the kept
+# connections nginx is busy sending POSTs on
+oak_config "example, crasher" "[server]
+workers = 1
+max_requests = 5"
+ok "oakseed restarts with max_requests = 5" oak_start || bail_out "cannot restart oakseed"
+elog=$(nginx_log_lines)
+first=$(oak_workers)
+post_load recycle_post 16
+oak_wait 90 sh -c "[ \$(cat '$oak_tmp'/recycle_post.[0-9]* | wc -l) -ge 1000 ]"
+post_stop recycle_post
+ok "a good many POSTs were made ($(post_count recycle_post))" test "$(post_count recycle_post)" -ge 1000
+is "$(post_count recycle_post 201)" "$(post_count recycle_post)" \
+    "every POST across max_requests recycling was answered 201"
+is "$(nginx_upstream_errors "$elog")" "" "nginx logged no upstream error across the recycling"
+isnt "$(oak_workers)" "$first" "the worker was recycled under the POSTs"
+nok "no worker crashed" oak_log_has 'killed by signal|exited with status [1-9]'
 oak_stop
 is "$oak_stop_status" 0 "SIGTERM: the master exits 0"
 

@@ -1,7 +1,7 @@
 # tests/integration/lib.sh - shared helpers for the integration tests.
 #
 # Sourced (POSIX sh) by every tests/integration/*.sh. It gives:
-#   TAP        plan, ok, is, isnt, like, unlike, pass, fail, skip, diag,
+#   TAP        plan, ok, is, isnt, like, unlike, pass, fail, skip, todo, diag,
 #              done_testing, skip_all, bail_out
 #   sandbox    $oak_tmp (mode 0711, removed on exit with every process the
 #              test started), oak_track, oak_alive, oak_stop_pid, oak_wait,
@@ -141,6 +141,22 @@ unlike() {
 skip() {
     oak_n=$((oak_n + 1))
     echo "ok $oak_n - $1 # SKIP ${2:-}"
+}
+
+# todo REASON DESC COMMAND [ARGS...]: a check of a known gap, reported with
+# a TAP TODO directive naming REASON: failing, it is an expected failure
+# (XFAIL) that does not fail the test; passing, it is an XPASS, which
+# does, so that the directive goes once the gap is closed.
+todo() {
+    oak_why=$1
+    oak_d=$2
+    shift 2
+    oak_n=$((oak_n + 1))
+    if "$@" >&2; then
+        echo "ok $oak_n - $oak_d # TODO $oak_why"
+    else
+        echo "not ok $oak_n - $oak_d # TODO $oak_why"
+    fi
 }
 
 done_testing() {
@@ -471,13 +487,13 @@ oak_stop() {
 }
 
 # oak_kept PID: how many FastCGI connections worker PID holds open (its
-# sockets other than the listen socket): kept-alive ones between requests.
+# connected unix stream sockets): kept-alive ones between requests.
 oak_kept() {
-    oak_k=0
     for oak_f in /proc/"$1"/fd/*; do
-        case $(readlink "$oak_f" 2> /dev/null) in socket:*) oak_k=$((oak_k + 1)) ;; esac
-    done
-    echo $((oak_k - 1))
+        readlink "$oak_f" 2> /dev/null
+    done | sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' |
+        awk 'NR == FNR { if ($5 == "0001" && $6 == "03") s[$7] = 1; next }
+             ($1 in s) { n++ } END { print n + 0 }' /proc/net/unix -
 }
 
 # Worker pids of the running master, sorted, one line.

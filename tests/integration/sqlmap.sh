@@ -149,14 +149,20 @@ scan staff-search "$OAK_URL/api/registry/staff/donors/search" --cookie "$STAFF_C
     -H "X-CSRF-Token: $CSRF" -H "$J" --data "{\"id_number\":\"$ID\",\"status\":\"active\",\"region\":\"110000\",\"page\":\"1\"}"
 scan staff-csv "$OAK_URL/api/registry/staff/donors.csv?status=active&region=110000" \
     --cookie "$STAFF_COOKIE" -H "X-CSRF-Token: $CSRF"
+scan staff-csv-post "$OAK_URL/api/registry/staff/donors.csv" --cookie "$STAFF_COOKIE" \
+    -H "X-CSRF-Token: $CSRF" -H "$J" --data "{\"id_number\":\"$ID\",\"status\":\"active\",\"region\":\"110000\",\"number\":\"$NUM\"}"
 scan staff-donor "$OAK_URL/api/registry/staff/donors/$NUM*" --cookie "$STAFF_COOKIE" -H "X-CSRF-Token: $CSRF"
-scan staff-will "$OAK_URL/api/registry/staff/wills/$WNUM*?reason=%E5%AE%A1%E6%A0%B8" \
-    --cookie "$STAFF_COOKIE" -H "X-CSRF-Token: $CSRF"
+scan staff-will "$OAK_URL/api/registry/staff/wills/$WNUM*/read" --cookie "$STAFF_COOKIE" \
+    -H "X-CSRF-Token: $CSRF" -H "$J" --data '{"reason":"审核预嘱内容"}'
+scan staff-will-reason "$OAK_URL/api/registry/staff/wills/$WNUM/read" --cookie "$STAFF_COOKIE" \
+    -H "X-CSRF-Token: $CSRF" -H "$J" --data '{"reason":"审核预嘱内容"}'
 scan staff-followups "$OAK_URL/api/registry/staff/followups?state=open&page=1" \
     --cookie "$STAFF_COOKIE" -H "X-CSRF-Token: $CSRF"
 scan staff-followup-done "$OAK_URL/api/registry/staff/followups/$fid*/done" --method POST \
     --cookie "$STAFF_COOKIE" -H "X-CSRF-Token: $CSRF"
 scan moderation "$OAK_URL/api/example/moderation" --cookie "$STAFF_COOKIE" -H "X-CSRF-Token: $CSRF"
+scan audit-export "$OAK_URL/api/audit/export?after_id=0&limit=5&from=2000-01-01&to=2999-12-31&format=json" \
+    --cookie "$STAFF_COOKIE" -H "X-CSRF-Token: $CSRF"
 scan greeting-publish "$OAK_URL/api/example/greetings/1*/publish" --method POST \
     --cookie "$STAFF_COOKIE" -H "X-CSRF-Token: $CSRF"
 

@@ -1,8 +1,9 @@
 /* Test plugin: GET /api/echo?nonce=N answers the nonce of the query, the
  * X-Nonce header and the request id, after an optional pause of ?us=
  * microseconds (at most 20 ms) so requests overlap; POST /api/echo answers
- * the "nonce" of its JSON body. For the crossed-responses test: a response
- * must carry its own request's nonce, never another's.
+ * the "nonce" of its JSON body, the header and the request id. For the
+ * crossed-responses test: a response must carry its own request's nonce
+ * and request id, never another's.
  *
  * GET /api/echo/unsafe?action=A is deliberately injectable: it pastes A
  * into its SQL. It is the sqlmap test's positive control (a scan that
@@ -49,6 +50,7 @@ static int echo_post(oak_req *req, void *ud)
     (void)ud;
     host->json_set(o, "nonce", host->json_string(or_empty(n)));
     host->json_set(o, "header", host->json_string(or_empty(host->req_header(req, "X-Nonce"))));
+    host->json_set(o, "request_id", host->json_string(or_empty(host->req_id(req))));
     return host->respond_json(req, 200, o);
 }
 

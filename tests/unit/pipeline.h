@@ -27,8 +27,11 @@ static struct oak_arena pl_arena;
 static struct oak_buf pl_hdrs, pl_body, pl_out;
 static json_t *last;                 /* the last response body, parsed */
 static char last_headers[2048];      /* the last response's extra headers */
+static const char *pl_sent;          /* the bytes a worker would send for it */
+static size_t pl_sent_len;
 
-/* Run one request; returns the status. C may be NULL (anonymous). */
+/* Run one request; returns the status a worker sends (the static 500 when
+ * there was no answer or no memory to send it). C may be NULL (anonymous). */
 static int pipeline_run(struct oak_app *app, const struct client *c, const char *method,
                         const char *uri, const char *ctype, const char *payload, int send_csrf)
 {
@@ -67,17 +70,26 @@ static int pipeline_run(struct oak_app *app, const struct client *c, const char 
     env[n] = NULL;
     oak_arena_reset(&pl_arena);
     oak_req_reset(&req, &pl_arena, &pl_hdrs, &pl_body, &app->limits);
+    req.resp_out = &pl_out;       /* as the worker does */
     memset(&fail, 0, sizeof fail);
     if (oak_req_parse_params(&req, env, "0123456789abcdef0123456789abcdef", &fail) < 0 ||
         (payload && oak_req_set_body(&req, payload, strlen(payload), &fail) < 0))
         oak_resp_error(&req, fail.status, fail.code, fail.message);
     else
         oak_dispatch(app, &req);
+    /* what the worker sends, as it sends it (oak_resp_output) */
+    pl_sent = oak_resp_output(&req, &pl_out, &pl_sent_len);
     status = req.status;
     json_decref(last);
-    last = pl_body.len ? json_loads(pl_body.data, 0, NULL) : NULL;
+    if (pl_sent != pl_out.data) {
+        /* the static 500: its body is what the client gets */
+        const char *b = strstr(pl_sent, "\r\n\r\n");
+
+        last = b ? json_loads(b + 4, 0, NULL) : NULL;
+    } else {
+        last = pl_body.len ? json_loads(pl_body.data, 0, NULL) : NULL;
+    }
     snprintf(last_headers, sizeof last_headers, "%s", pl_hdrs.data ? pl_hdrs.data : "");
-    oak_resp_serialize(&req, &pl_out);
     oak_req_release(&req);
     return status;
 }

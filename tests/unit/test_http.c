@@ -4,7 +4,9 @@
  * bodies (JSON with depth and duplicate-key checks, urlencoded forms),
  * header and cookie lookup, and the response side: the error envelope,
  * header validation and CGI serialisation (Status, Content-Length,
- * X-Request-Id, HEAD, 204).
+ * X-Request-Id, HEAD, 204), and what is sent: the answer rendered whole
+ * when it is set (req->resp_out), a failed answer leaving none, and the
+ * static 500 for no answer.
  */
 #include "arena.h"
 #include "http.h"
@@ -602,6 +604,77 @@ static void test_serialize(void)
     ok(strstr(s + 1, "Status:") == NULL, "serialize resets the output buffer");
 }
 
+/* The answer is rendered into req->resp_out when it is set, so that
+ * sending it later (after a commit) needs no memory. */
+static void test_render(void)
+{
+    char *env[] = { "REQUEST_METHOD=POST", "REQUEST_URI=/x",
+                    "REQUEST_ID=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", NULL };
+    struct oak_buf rout = OAK_BUF_INIT, other = OAK_BUF_INIT;
+    const char *sent;
+    size_t n = 0;
+
+    parse(env);
+    req.resp_out = &rout;
+    oak_resp_header(&req, "X-Before", "1");
+    is_int(oak_resp_json(&req, 201, json_pack("{s:s}", "number", "D1")), 0, "answer set");
+    ok(req.resp_ready && rout.len > 0, "and rendered at once into resp_out");
+    ok(rout.data && strncmp(rout.data, "Status: 201 Created\r\n", 21) == 0 &&
+       strstr(rout.data, "\r\nX-Before: 1\r\n") && strstr(rout.data, "\r\n\r\n{\"number\":\"D1\"}"),
+       "with its status line, the headers set before it and its body");
+    sent = oak_resp_output(&req, &rout, &n);
+    ok(sent == rout.data && n == rout.len, "sending it uses that rendering (nothing is serialised again)");
+
+    /* a header set after the answer: rendered again at send time */
+    oak_resp_header(&req, "X-After", "2");
+    ok(!req.resp_ready, "a header after the answer makes it render again");
+    sent = oak_resp_output(&req, &rout, &n);
+    ok(sent == rout.data && strstr(sent, "\r\nX-After: 2\r\n") != NULL, "at send time, with the header");
+
+    /* a failed answer leaves none, never the one it replaced */
+    is_int(oak_resp_json(&req, 200, NULL), -1, "an answer that cannot be built fails");
+    ok(req.status == 0 && !req.responded && !req.resp_ready && body.len == 0,
+       "and leaves no answer (not the 201 it was replacing)");
+    sent = oak_resp_output(&req, &rout, &n);
+    ok(strncmp(sent, "Status: 500 Internal Server Error\r\n", 35) == 0 && req.status == 500,
+       "no answer: the static 500 is sent");
+    ok(strstr(sent, "\r\nX-Request-Id: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n") &&
+       strstr(sent, "\"code\":\"internal_error\"") &&
+       strstr(sent, "\"request_id\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"") && n == strlen(sent),
+       "with the request id and the error envelope");
+    {
+        const char *b = strstr(sent, "\r\n\r\n");
+        json_t *j = b ? json_loads(b + 4, 0, NULL) : NULL;
+
+        ok(j && json_is_object(json_object_get(j, "error")), "whose body is JSON");
+        json_decref(j);
+    }
+
+    /* an error envelope replaces an earlier answer, rendered too */
+    parse(env);
+    req.resp_out = &rout;
+    oak_resp_raw(&req, 200, "text/plain", "ok", 2);
+    is_int(oak_resp_error(&req, 503, "service_unavailable", "down"), 0, "an error replaces the answer");
+    ok(req.resp_ready && strncmp(rout.data, "Status: 503 Service Unavailable\r\n", 33) == 0,
+       "rendered as the 503");
+
+    /* without resp_out (tests, fuzzing): serialised at send time */
+    parse(env);
+    oak_resp_raw(&req, 200, "text/plain", "hi", 2);
+    ok(!req.resp_ready, "no resp_out: nothing rendered early");
+    sent = oak_resp_output(&req, &other, &n);
+    ok(sent == other.data && strncmp(sent, "Status: 200 OK\r\n", 16) == 0, "serialised when sent");
+
+    /* a request with no answer at all */
+    parse(env);
+    sent = oak_resp_output(&req, &other, &n);
+    ok(strncmp(sent, "Status: 500 ", 12) == 0, "a request never answered gets the static 500");
+
+    req.resp_out = NULL;
+    oak_buf_free(&rout);
+    oak_buf_free(&other);
+}
+
 int main(void)
 {
     oak_arena_init(&arena, 0);
@@ -620,6 +693,7 @@ int main(void)
     test_error_envelope();
     test_resp_header();
     test_serialize();
+    test_render();
 
     oak_req_release(&req);
     oak_arena_free(&arena);
