@@ -252,6 +252,14 @@ static int check_listen(const char *v, char *err, size_t errlen)
                      "or unix:/path)", host);
             return -1;
         }
+        /* only nginx on this host may reach the FastCGI socket: libfcgi
+         * trusts its peer (CVE-2025-23016 is only partly fixed in 2.4.2) */
+        if (strchr(host, ':') ? memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) != 0
+                              : addr[0] != 127) {
+            snprintf(err, errlen, "listen: '%s' is not a loopback address; only nginx on this "
+                     "host may reach oakseed (use 127.0.0.1:PORT, [::1]:PORT or unix:/path)", host);
+            return -1;
+        }
     }
     return 0;
 }

@@ -310,8 +310,9 @@ like "$(body)" '"number":"预嘱编号' "naming number"
 ok "add 云南 regional admin" adduser yn regional_admin 530000
 ok "add 保山 regional admin" adduser bs regional_admin 530500
 ok "add 北京 regional admin" adduser bj regional_admin 110000
+ok "add 曲靖 regional admin" adduser qj regional_admin 530300
 ok "add 云南 staff without registry.will.read" adduser clerk staff 530000
-for u in yn bs bj clerk; do login $u; done
+for u in yn bs bj qj clerk; do login $u; done
 is "$R_status" 200 "staff log in"
 
 REASON='急诊抢救，需确认患者本人意愿'
@@ -335,6 +336,8 @@ sread bj "$NUM1" "{\"reason\":\"$REASON\"}"
 is "$R_status" 404 "北京 admin: a 云南 will is 404"
 sread yn "$NUM2" "{\"reason\":\"$REASON\"}"
 is "$R_status" 404 "云南 admin: a 北京 will is 404"
+sread qj "$NUM1" "{\"reason\":\"$REASON\"}"
+is "$R_status" 404 "曲靖 admin: a will of the sibling prefecture 保山 is 404"
 sread yn W530502-22222222 "{\"reason\":\"$REASON\"}"
 is "$R_status" 404 "an unknown number: 404, the same"
 sread clerk "$NUM1" "{\"reason\":\"$REASON\"}"

@@ -350,6 +350,9 @@ static void test_errors(void)
     expect_error("[server]\n# c\nlisten = 127.0.0.1:80x\n", 3, "listen", "listen port junk");
     expect_error("[server]\n# c\nlisten = :80\n", 3, "listen", "listen without host");
     expect_error("[server]\n# c\nlisten = unix:\n", 3, "listen", "listen empty unix path");
+    expect_error("[server]\n# c\nlisten = 0.0.0.0:9000\n", 3, "loopback", "listen on every address");
+    expect_error("[server]\n# c\nlisten = 192.168.1.5:9000\n", 3, "loopback", "listen on a LAN address");
+    expect_error("[server]\n# c\nlisten = [::]:9000\n", 3, "loopback", "listen on every IPv6 address");
     expect_error("[plugins]\n# c\nload = Example\n", 3, "Example", "bad plugin name in load");
     expect_error("[plugins]\n# c\nload = a, b, a\n", 3, "twice", "plugin listed twice");
 
@@ -404,6 +407,11 @@ static void test_set(void)
     is_int(c.access_log, 1, "access_log 1");
     is_int(oak_config_set(&c, "server.listen=[::1]:8080", err, sizeof err), 0, "IPv6 listen");
     is_str(c.listen, "[::1]:8080", "IPv6 listen kept");
+    is_int(oak_config_set(&c, "server.listen=127.0.0.2:8080", err, sizeof err), 0,
+           "any 127/8 address is loopback");
+    is_int(oak_config_set(&c, "server.listen=10.0.0.1:8080", err, sizeof err), -1,
+           "a non-loopback listen is refused from the command line too");
+    is_str(c.listen, "127.0.0.2:8080", "and the loopback one kept");
     is_int(oak_config_set(&c, "server.listen=unix:/abs/oak.sock", err, sizeof err), 0, "absolute unix listen");
     is_str(c.listen, "unix:/abs/oak.sock", "absolute unix listen kept");
     is_int(oak_config_set(&c, "server.socket_mode=600", err, sizeof err), 0, "mode without leading 0");
