@@ -7,7 +7,7 @@
 
 oak_require cgi-fcgi sqlite3
 
-oak_plugins example badabi failinit lateroute
+oak_plugins example badabi failinit lateroute newminor oldminor
 
 # ---- version / usage -----------------------------------------------------------
 run "$OAKSEED" version
@@ -128,6 +128,16 @@ run "$OAKSEED" check-config -c "$oak_tmp/badabi.conf"
 isnt "$rc" 0 "a plugin built for another ABI is refused"
 like "$err" "plugin 'badabi': not binary compatible: built for ABI 2\\.0, this oakseed provides ABI 1\\.2" \
     "the refusal names both ABI versions"
+oak_config "example, newminor" "" "$oak_tmp/newminor.conf"
+run "$OAKSEED" check-config -c "$oak_tmp/newminor.conf"
+isnt "$rc" 0 "a plugin built for a newer ABI minor is refused"
+like "$err" "plugin 'newminor': not binary compatible: built for ABI 1\\.3, this oakseed provides ABI 1\\.2" \
+    "that refusal names both versions too"
+oak_config "example, oldminor" "" "$oak_tmp/oldminor.conf"
+run "$OAKSEED" check-config -c "$oak_tmp/oldminor.conf"
+is "$rc" 0 "a plugin built for ABI 1.0 loads in this 1.2 host"
+run "$OAKSEED" routes -c "$oak_tmp/oldminor.conf"
+like "$out" "GET +/api/oldminor +oldminor +public" "and registers its route"
 
 oak_config "example, failinit" "" "$oak_tmp/failinit.conf"
 sed -i '/^file = /d' "$oak_tmp/failinit.conf"   # log to stderr
