@@ -46,6 +46,17 @@ int oak_db_backup(struct oak_db *db, const char *dest, char *err, size_t errlen)
         return -1;
     }
     unlink(tmp);
+    /* the copy holds what the database holds: readable by its owner only
+     * (SQLite would create it per the umask; its journal copies this mode) */
+    {
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+        if (fd < 0) {
+            snprintf(err, errlen, "backup: %s: %s", tmp, strerror(errno));
+            return -1;
+        }
+        close(fd);
+    }
     if (sqlite3_open_v2(tmp, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "backup: %s: %s", tmp, to ? sqlite3_errmsg(to) : "cannot open");
         goto out;
