@@ -7,7 +7,8 @@
  * of Lua 5.4.4 named in docs/lua-api.md are closed here: text-only load,
  * no __gc/__mode/__close, no string metatable, a count hook that re-arms
  * itself every instruction once the budget is spent (so pcall and xpcall
- * cannot swallow it), bounded patterns and a wall-clock watchdog.
+ * cannot swallow it), bounded patterns, string.rep and table.move (their
+ * loops run in C, out of the hook's reach) and a wall-clock watchdog.
  */
 #include "lua_sandbox.h"
 #include "log.h"
@@ -27,7 +28,8 @@
 #define PATTERN_MAX 256          /* bytes of a pattern */
 #define PATTERN_QUANTIFIERS 4    /* * + - ? items in one pattern */
 #define SUBJECT_MAX (64 * 1024)  /* bytes a pattern may scan */
-#define REP_MAX (1024 * 1024)    /* bytes string.rep may build */
+#define REP_MAX (1024 * 1024)    /* bytes string.rep may build; also its count */
+#define MOVE_MAX (1024 * 1024)   /* elements one table.move may copy */
 
 struct oak_sandbox {
     lua_State *L;
@@ -389,6 +391,21 @@ static int sb_rep(lua_State *L)
     luaL_optlstring(L, 3, "", &ls);
     if (n > 0 && (l + ls) > 0 && (lua_Unsigned)n > REP_MAX / (l + ls))
         return luaL_error(L, "string.rep: result larger than %d bytes", REP_MAX);
+    /* rep("", n) still loops n times in C, where no hook runs */
+    if (n > REP_MAX)
+        return luaL_error(L, "string.rep: more than %d repetitions", REP_MAX);
+    return call_upvalue(L);
+}
+
+/* table.move(a1, f, e, t [, a2]): its loop runs in C, where no hook runs
+ * (an empty table moved over 1e15 indices never ends), so bound e - f. */
+static int sb_move(lua_State *L)
+{
+    lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
+
+    luaL_checkinteger(L, 4);
+    if (e >= f && (lua_Unsigned)e - (lua_Unsigned)f >= MOVE_MAX)
+        return luaL_error(L, "table.move: more than %d elements", MOVE_MAX);
     return call_upvalue(L);
 }
 
@@ -501,6 +518,8 @@ static void build_base(lua_State *L)
 
     for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
         open_lib(L, libs[i].name, libs[i].open, NULL);
+        if (libs[i].open == luaopen_table)
+            wrap(L, lua_gettop(L), "move", sb_move);
         make_proxy(L);
         lua_setfield(L, base, libs[i].name);
     }

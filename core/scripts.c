@@ -20,6 +20,7 @@
 
 #define MAX_SCRIPT_BYTES (1 << 20)
 #define RECORD_DEPTH 8
+#define ACTIONS_MAX 32
 
 /* ---- reading ----------------------------------------------------------- */
 
@@ -491,6 +492,27 @@ void oak_scripts_open_oak(struct oak_sandbox *sb)
     oak_sandbox_add_library(sb, NULL, globals);
 }
 
+/* The last line with code of the function at the top of the stack (for a
+ * chunk: its final return), which is popped; 0 if unknown. */
+static int last_line(lua_State *L)
+{
+    lua_Debug ar;
+    int line = 0;
+
+    if (!lua_getinfo(L, ">L", &ar) || !lua_istable(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_isinteger(L, -2) && lua_tointeger(L, -2) > line)
+            line = (int)lua_tointeger(L, -2);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return line;
+}
+
 /* Push the hook function of script SC (compiled and cached on first use). */
 static int push_hook_fn(const struct oak_script *sc, char *err, size_t errlen)
 {
@@ -505,17 +527,25 @@ static int push_hook_fn(const struct oak_script *sc, char *err, size_t errlen)
     lua_pop(L, 1);
     snprintf(chunk, sizeof chunk, "@%s", sc->rel);
     oak_sandbox_push_env(rt);
-    if (oak_sandbox_load(rt, sc->src, sc->len, chunk, err, errlen) != 0 ||
-        oak_sandbox_call(rt, 0, 1, err, errlen) != 0) {
+    if (oak_sandbox_load(rt, sc->src, sc->len, chunk, err, errlen) != 0) {
         lua_pop(L, 1);
         return -1;
     }
-    if (!lua_isfunction(L, -1)) {
-        snprintf(err, errlen, "%s: the script must return a function(record), it returned a %s",
-                 sc->rel, luaL_typename(L, -1));
+    lua_pushvalue(L, -1);            /* the chunk, kept to name its line */
+    if (oak_sandbox_call(rt, 0, 1, err, errlen) != 0) {
         lua_pop(L, 2);
         return -1;
     }
+    if (!lua_isfunction(L, -1)) {
+        const char *type = luaL_typename(L, -1);
+
+        lua_pushvalue(L, -2);
+        snprintf(err, errlen, "%s:%d: the script must return a function(record), it returned a %s",
+                 sc->rel, last_line(L), type);
+        lua_pop(L, 3);
+        return -1;
+    }
+    lua_remove(L, -2);
     lua_pushvalue(L, -1);
     lua_setfield(L, -3, sc->rel);
     lua_remove(L, -2);
@@ -609,65 +639,79 @@ static int word_in(const char *list, const char *w)
 
 #define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); goto bad; } while (0)
 
-/* Check and convert the answer at the top of the stack. */
+/* Check and convert the answer at the top of the stack. REL names the
+ * script in the answer, WHERE ("rel:line") in the messages. */
 static json_t *answer_json(lua_State *L, const struct oak_hook_point *hp, const char *rel,
-                           char *err, size_t errlen)
+                           const char *where, char *err, size_t errlen)
 {
     json_t *out = json_object(), *errors = json_object(), *changes = json_object(), *actions = json_array();
     int accept = 1, explicit_accept = -1;
 
     if (!lua_istable(L, -1))
-        BAD("%s: the hook must answer a table, not a %s", rel, luaL_typename(L, -1));
+        BAD("%s: the hook must answer a table, not a %s", where, luaL_typename(L, -1));
     lua_pushnil(L);
     while (lua_next(L, -2)) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
 
         if (!k)
-            BAD("%s: answer keys must be accept, errors, changes or actions", rel);
+            BAD("%s: answer keys must be accept, errors, changes or actions", where);
         if (!strcmp(k, "accept")) {
             if (!lua_isboolean(L, -1))
-                BAD("%s: accept must be true or false", rel);
+                BAD("%s: accept must be true or false", where);
             explicit_accept = lua_toboolean(L, -1);
         } else if (!strcmp(k, "errors") || !strcmp(k, "changes")) {
             int is_err = k[0] == 'e';
 
             if (!lua_istable(L, -1))
-                BAD("%s: %s must be a table of field = value", rel, k);
+                BAD("%s: %s must be a table of field = value", where, k);
             lua_pushnil(L);
             while (lua_next(L, -2)) {
                 const char *f = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
                 json_t *v;
 
                 if (!f)
-                    BAD("%s: %s keys must be field names", rel, k);
+                    BAD("%s: %s keys must be field names", where, k);
                 if (is_err && lua_type(L, -1) != LUA_TSTRING)
-                    BAD("%s: errors.%s must be a message string", rel, f);
+                    BAD("%s: errors.%s must be a message string", where, f);
                 if (!is_err && !word_in(hp->fields, f))
-                    BAD("%s: hook %s does not let scripts change '%s' (allowed: %s)", rel, hp->name,
+                    BAD("%s: hook %s does not let scripts change '%s' (allowed: %s)", where, hp->name,
                         f, hp->fields && *hp->fields ? hp->fields : "none");
                 v = scalar(L, -1);
                 if (!v)
-                    BAD("%s: %s.%s must be a string, number or boolean (UTF-8)", rel, k, f);
+                    BAD("%s: %s.%s must be a string, number or boolean (UTF-8)", where, k, f);
                 json_object_set_new(is_err ? errors : changes, f, v);
                 lua_pop(L, 1);
             }
         } else if (!strcmp(k, "actions")) {
-            lua_Integer n;
+            lua_Integer n = 0, top = 0;
 
             if (!lua_istable(L, -1))
-                BAD("%s: actions must be a list", rel);
-            n = (lua_Integer)lua_rawlen(L, -1);
-            for (lua_Integer i = 1; i <= n && i <= 32; i++) {
+                BAD("%s: actions must be a list", where);
+            /* a list: keys 1..n and nothing else, at most ACTIONS_MAX */
+            lua_pushnil(L);
+            while (lua_next(L, -2)) {
+                lua_pop(L, 1);
+                if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1)
+                    BAD("%s: actions must be a list { {type = ...}, ... }, not a table with "
+                        "named keys", where);
+                if (++n > ACTIONS_MAX)
+                    BAD("%s: more than %d actions", where, ACTIONS_MAX);
+                if (lua_tointeger(L, -1) > top)
+                    top = lua_tointeger(L, -1);
+            }
+            if (top != n)
+                BAD("%s: actions must be a list without holes", where);
+            for (lua_Integer i = 1; i <= n; i++) {
                 json_t *a;
                 const char *type;
 
                 lua_rawgeti(L, -1, i);
                 if (!lua_istable(L, -1))
-                    BAD("%s: actions[%lld] must be a table", rel, (long long)i);
+                    BAD("%s: actions[%lld] must be a table", where, (long long)i);
                 lua_pushliteral(L, "type");
                 type = lua_rawget(L, -2) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
                 if (!type || !word_in(hp->actions, type))
-                    BAD("%s: actions[%lld]: type '%s' is not offered by hook %s (offered: %s)", rel,
+                    BAD("%s: actions[%lld]: type '%s' is not offered by hook %s (offered: %s)", where,
                         (long long)i, type ? type : "?", hp->name,
                         hp->actions && *hp->actions ? hp->actions : "none");
                 lua_pop(L, 1);
@@ -679,7 +723,7 @@ static json_t *answer_json(lua_State *L, const struct oak_hook_point *hp, const 
                     json_t *v = f ? scalar(L, -1) : NULL;
 
                     if (!v)
-                        BAD("%s: actions[%lld] fields must be name = string/number/boolean", rel,
+                        BAD("%s: actions[%lld] fields must be name = string/number/boolean", where,
                             (long long)i);
                     json_object_set_new(a, f, v);
                     lua_pop(L, 1);
@@ -687,14 +731,14 @@ static json_t *answer_json(lua_State *L, const struct oak_hook_point *hp, const 
                 lua_pop(L, 1);
             }
         } else {
-            BAD("%s: unknown answer key '%s' (use accept, errors, changes, actions)", rel, k);
+            BAD("%s: unknown answer key '%s' (use accept, errors, changes, actions)", where, k);
         }
         lua_pop(L, 1);
     }
     if (json_object_size(errors))
         accept = 0;
     if (explicit_accept == 1 && !accept)
-        BAD("%s: an answer with errors cannot accept", rel);
+        BAD("%s: an answer with errors cannot accept", where);
     if (explicit_accept == 0)
         accept = 0;
     json_object_set_new(out, "accept", json_boolean(accept));
@@ -735,15 +779,22 @@ static int hook_protected(lua_State *L)
     struct hook_run *h = lua_touserdata(L, 1);
 
     lua_pop(L, 1);
+    lua_Debug ar;
+    char where[600];
+
     if (push_hook_fn(h->sc, h->err, h->errlen) < 0)
         return 0;
+    /* a bad answer is reported at the line where the hook function starts */
+    lua_pushvalue(L, -1);
+    lua_getinfo(L, ">S", &ar);
+    snprintf(where, sizeof where, "%s:%d", h->sc->rel, ar.linedefined);
     if (!json_is_object(h->record) || oak_lua_push_json(L, h->record, 0) < 0) {
         snprintf(h->err, h->errlen, "%s: record is not a JSON object of bounded depth", h->sc->rel);
         return 0;
     }
     if (oak_sandbox_call(rt, 1, 1, h->err, h->errlen) != 0)
         return 0;
-    h->answer = answer_json(L, h->hp, h->sc->rel, h->err, h->errlen);
+    h->answer = answer_json(L, h->hp, h->sc->rel, where, h->err, h->errlen);
     return 0;
 }
 

@@ -4,7 +4,10 @@
 # failing or runaway script fails closed with its path and line in the log
 # while the worker keeps serving, SIGHUP keeps the previous version of a
 # script that no longer compiles, and the rule writers' tools (lua which,
-# check, test) work on the shipped folder and catch broken ones.
+# check, test) work on the shipped folder and catch broken ones. Also the
+# fallback order (county, prefecture, province, default) and bad answers
+# (not a table, unknown keys or actions, actions not a list of at most 32)
+# refused with the script's file and line.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
 oak_require nginx curl cgi-fcgi sqlite3
@@ -32,6 +35,132 @@ like "$out" 'looked in: 530502/ 530500/ 530000/ default/' "which: the fallback o
 like "$out" '530000/example.validate.lua answers example.validate for 530502' "which: 隆阳区 is answered by the province"
 run "$OAKSEED" lua which example.validate 110105 -c "$oak_conf"
 like "$out" 'default/example.validate.lua answers' "which: 北京 gets the default"
+
+# ---- fallback order: county, prefecture, province, default ------------------------------------
+# A folder of its own (with its own config), so the server's rules below stay as shipped.
+for dir in 530502 530500 530000 default; do
+    mkdir -p "$oak_tmp/fallback/$dir"
+    printf 'return function(record) return { accept = true } end\n' \
+        > "$oak_tmp/fallback/$dir/example.validate.lua"
+done
+cat > "$oak_tmp/fallback/default/fallback_test.lua" <<'LUA'
+local rec = { name = "x", message = "y", name_length = 1, message_length = 1 }
+local function answered_by(region, want)
+  expect_eq(hook("example.validate", rec, region).script, want, "script for " .. region)
+end
+test("隆阳区 runs its own rule", function() answered_by(530502, "530502/example.validate.lua") end)
+test("施甸县 runs 保山市's", function() answered_by(530521, "530500/example.validate.lua") end)
+test("保山市 runs its own", function() answered_by(530500, "530500/example.validate.lua") end)
+test("a county of 曲靖市 runs 云南省's", function() answered_by(530302, "530000/example.validate.lua") end)
+test("北京 朝阳区 runs the default", function() answered_by(110105, "default/example.validate.lua") end)
+LUA
+oak_config "example, registry" "[lua]
+scripts = fallback" "$oak_tmp/fallback.conf"
+run "$OAKSEED" lua which example.validate 530502 -c "$oak_tmp/fallback.conf"
+like "$out" '/530502/example.validate.lua answers example.validate for 530502' "fallback: a county's own rule first"
+run "$OAKSEED" lua which example.validate 530521 -c "$oak_tmp/fallback.conf"
+like "$out" 'looked in: 530521/ 530500/ 530000/ default/' "fallback: 施甸县 looks in its prefecture next"
+like "$out" '/530500/example.validate.lua answers example.validate for 530521' "fallback: another county gets the prefecture's"
+run "$OAKSEED" lua which example.validate 530302 -c "$oak_tmp/fallback.conf"
+like "$out" 'looked in: 530302/ 530300/ 530000/ default/' "fallback: a county of 曲靖 looks in 530300/, then 530000/"
+like "$out" '/530000/example.validate.lua answers example.validate for 530302' "fallback: a prefecture without rules gets the province's"
+run "$OAKSEED" lua which example.validate 110105 -c "$oak_tmp/fallback.conf"
+like "$out" '/default/example.validate.lua answers example.validate for 110105' "fallback: another province gets the default"
+run "$OAKSEED" lua test "$oak_tmp/fallback" -c "$oak_conf"
+like "$out" '^5 passed, 0 failed$' "fallback: the hook runs the same scripts as lua which names"
+
+# ---- bad answers are script errors naming the file and line ------------------------------------
+mkdir -p "$oak_tmp/answers/default"
+answer() { # REGION, then the script on stdin
+    mkdir -p "$oak_tmp/answers/$1"
+    cat > "$oak_tmp/answers/$1/example.validate.lua"
+}
+answer 530100 <<'LUA'
+-- 昆明: answers a string
+return function(record)
+  return "yes"
+end
+LUA
+answer 530300 <<'LUA'
+return function(record)
+  return { accept = true, reason = "fine" }
+end
+LUA
+answer 530400 <<'LUA'
+return function(record)
+  return { actions = { { type = "delete_everything" } } }
+end
+LUA
+answer 530500 <<'LUA'
+return function(record)
+  return { actions = { review = { type = "require_review" } } }
+end
+LUA
+answer 530600 <<'LUA'
+return function(record)
+  local a = {}
+  for i = 1, 33 do a[i] = { type = "notify", n = i } end
+  return { actions = a }
+end
+LUA
+answer 530700 <<'LUA'
+return function(record)
+  local a = {}
+  for i = 1, 32 do a[i] = { type = "notify", n = i } end
+  return { actions = a }
+end
+LUA
+answer 530800 <<'LUA'
+-- 普洱: returns the answer instead of a function
+return { accept = true }
+LUA
+answer 530900 <<'LUA'
+return function(record)
+  return { actions = { { type = "notify" }, nil, { type = "notify" } } }
+end
+LUA
+cat > "$oak_tmp/answers/default/answers_test.lua" <<'LUA'
+local rec = { name = "x", message = "y", name_length = 1, message_length = 1 }
+local function refused(region, want)
+  local ok, e = pcall(hook, "example.validate", rec, region)
+  expect(not ok, "the answer was accepted")
+  expect(tostring(e):find(want, 1, true) ~= nil, tostring(e))
+end
+test("a string answer", function()
+  refused(530100, "530100/example.validate.lua:2: the hook must answer a table, not a string")
+end)
+test("an unknown key", function()
+  refused(530300, "530300/example.validate.lua:1: unknown answer key 'reason'")
+end)
+test("an undeclared action type", function()
+  refused(530400, "530400/example.validate.lua:1: actions[1]: type 'delete_everything' is not offered by hook example.validate")
+end)
+test("actions with named keys", function()
+  refused(530500, "530500/example.validate.lua:1: actions must be a list")
+end)
+test("33 actions", function()
+  refused(530600, "530600/example.validate.lua:1: more than 32 actions")
+end)
+test("32 actions are fine", function()
+  expect_eq(#hook("example.validate", rec, 530700).actions, 32, "actions")
+end)
+test("a script that returns no function", function()
+  refused(530800, "530800/example.validate.lua:2: the script must return a function(record), it returned a table")
+end)
+test("actions with a hole", function()
+  refused(530900, "530900/example.validate.lua:1: actions must be a list without holes")
+end)
+LUA
+run "$OAKSEED" lua test "$oak_tmp/answers" -c "$oak_conf"
+like "$out" '^8 passed, 0 failed$' "bad answers: every case passes"
+like "$out" 'PASS default/answers_test.lua: a string answer' "a non-table answer is refused with file and line"
+like "$out" 'PASS default/answers_test.lua: an unknown key' "an unknown answer key is refused with file and line"
+like "$out" 'PASS default/answers_test.lua: an undeclared action type' "an action the hook does not offer is refused"
+like "$out" 'PASS default/answers_test.lua: actions with named keys' "actions given as a map are refused (not silently ignored)"
+like "$out" 'PASS default/answers_test.lua: 33 actions' "a 33rd action is refused (not silently dropped)"
+like "$out" 'PASS default/answers_test.lua: 32 actions are fine' "32 actions are accepted"
+like "$out" 'PASS default/answers_test.lua: a script that returns no function' "a script returning no function: the line of its return"
+like "$out" 'PASS default/answers_test.lua: actions with a hole' "a list with a hole is refused"
 
 mkdir -p "$oak_tmp/bad/530500"
 cat > "$oak_tmp/bad/530500/example.validate.lua" <<'LUA'
@@ -172,7 +301,8 @@ is "$R_status" 500 "玉溪: an endless loop is stopped by the instruction budget
 ok "the log says the budget ran out" oak_wait_log 'instruction budget' 5
 post '{"name":"张三","message":"你好","region":"530600"}'
 is "$R_status" 500 "昭通: changing a field the hook does not allow fails closed"
-ok "and the log says which field" oak_wait_log "does not let scripts change 'name'" 5
+ok "and the log says which field, with file and line" \
+    oak_wait_log "530600/example.validate.lua:1: hook example.validate does not let scripts change 'name'" 5
 post '{"name":"张三","message":"你好","region":"530800"}'
 is "$R_status" 500 "普洱: a memory bomb hits the state's memory cap"
 ok "the log says the memory limit was reached" oak_wait_log '530800/example.validate.lua: not enough memory \(memory limit reached\)' 5

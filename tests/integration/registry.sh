@@ -18,6 +18,21 @@ PW='Correct-Horse-9'
 scripts=$oak_tmp/scripts
 cp -R "$top_srcdir/scripts" "$scripts"
 chmod -R u+w "$scripts"
+# 龙陵县 (530523, used nowhere else here): a rule that refuses every registration with a field
+# error saying what its record held, to show the rules get derived values, never name, ID, mobile
+mkdir -p "$scripts/530523"
+cat > "$scripts/530523/registry.validate.lua" <<'LUA'
+return function(record)
+  local keys = {}
+  for k in pairs(record) do keys[#keys + 1] = k end
+  table.sort(keys)
+  if record.id_number ~= nil or record.name ~= nil or record.mobile ~= nil then
+    return { errors = { region = "规则看到了个人信息 (raw personal data): " .. table.concat(keys, ",") } }
+  end
+  return { errors = { region = "规则看到 (seen): " .. table.concat(keys, ",") .. " age=" ..
+                      tostring(record.age) .. " gender=" .. tostring(record.gender) } }
+end
+LUA
 oak_plugins registry
 oak_config "registry" "[auth]
 scrypt_log_n = 12
@@ -209,6 +224,18 @@ is "$R_status" 201 "a minor with a guardian's consent: 201"
 NUM4=$(jget number)
 is "$(sql "$oak_db" "SELECT type || ' ' || source FROM registry_followups WHERE number = '$NUM4' AND type = 'review'")" \
     "review 530000/registry.validate.lua" "云南's rule queued a review of the minor's registration"
+reset_parts
+
+# ---- what a regional rule sees ------------------------------------------------------------
+reset_parts
+rows=$(count)
+p_id="\"id_number\":\"$(mkid 530523 19900512 246)\""; p_reg='"region":"530523"'
+register
+is "$R_status" 422 "龙陵县: the probing rule refuses with a field error"
+like "$(body)" "\"region\":\"规则看到 \\(seen\\): age,all_organs,amending,body,ethnicity,gender,has_guardian,organs,region age=$age1 gender=female\"" \
+    "the rule's record has age and gender, and no name, ID number or mobile"
+unlike "$(body)" 'raw personal data' "no raw id_number, name or mobile reached the script"
+is "$(count)" "$rows" "nothing stored"
 reset_parts
 
 # ---- more registrations (other regions) ------------------------------------------------

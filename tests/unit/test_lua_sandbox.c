@@ -179,6 +179,18 @@ static void memory_bombs(void)
        "a growing table hits the memory cap");
     ok(fails_with("local t = {} for i = 1, 1e7 do t[#t + 1] = {} end", "memory"),
        "many small tables hit the memory cap");
+    ok(fails_with("return #string.rep('', math.maxinteger)", "more than 1048576 repetitions"),
+       "string.rep of an empty string a huge number of times is refused at once");
+    ok(fails_with("return #string.rep('', math.maxinteger, '')", "more than 1048576 repetitions"),
+       "with an empty separator too");
+    ok(gives("return #(''):rep(1000)", "0"), "a small rep of an empty string still works");
+    ok(fails_with("return table.move({}, 1, 1e15, 1)", "table.move: more than 1048576 elements"),
+       "table.move over a huge empty range is refused at once");
+    ok(fails_with("return table.move({}, math.mininteger, -1, 1, {})", "more than 1048576 elements"),
+       "table.move over a range that would overflow is refused too");
+    ok(gives("return table.concat(table.move({1, 2, 3}, 1, 3, 2), ',')", "1,1,2,3"),
+       "an ordinary table.move works");
+    ok(gives("return #table.move({}, 5, 1, 1)", "0"), "an empty range moves nothing");
     ok(fails_with("return table.concat(setmetatable({}, {__len = function() return 1e9 end}))",
                   ""), "table.concat over a lying length fails cleanly");
     ok(oak_sandbox_memory(sb) < before + (2u << 20),
