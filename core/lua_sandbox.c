@@ -13,10 +13,12 @@
 #include "lua_sandbox.h"
 #include "log.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +43,15 @@ struct oak_sandbox {
     int blown;
     oak_sandbox_require_fn require;
     void *require_ud;
-    /* the watchdog: a timer of this sandbox's own, so serving threads
-     * with a sandbox each never re-arm or disarm one another's */
+    /* the watchdog: a timer of this sandbox's own, signalling the thread
+     * that created it, so serving threads with a sandbox each never re-arm
+     * or disarm one another's. It is armed lazily (see arm_for_call): a
+     * call does not pay two timer_settime calls. */
     timer_t timer;
     int has_timer;
+    atomic_int in_call;          /* a script call runs */
+    atomic_llong call_started;   /* when it began, CLOCK_MONOTONIC ns */
+    atomic_int armed;            /* the timer will fire */
     char chunk[256];             /* the script being called, for messages */
 };
 
@@ -103,10 +110,35 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 
 /* ---- watchdog ---------------------------------------------------------- */
 
+static long long now_ns(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static void set_timer(struct oak_sandbox *sb, long long ns)
+{
+    struct itimerspec t = { { 0, 0 }, { (time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL) } };
+
+    timer_settime(sb->timer, 0, &t, NULL);
+}
+
+/*
+ * The timer is armed when a call starts and finds it idle, and is left
+ * running when the call returns: most calls start and end while it runs
+ * and cost no system call. When it fires, the handler looks at the call
+ * in hand: none, and the timer rests until the next call arms it; one
+ * that began less than the time limit ago, and the timer is set for the
+ * rest of that call's time; else the call has overrun.
+ */
 static void watchdog(int sig, siginfo_t *si, void *uc)
 {
     struct itimerval last = { { 0, 0 }, { 1, 0 } };
-    const struct oak_sandbox *sb = si && si->si_code == SI_TIMER ? si->si_value.sival_ptr : NULL;
+    struct oak_sandbox *sb = si && si->si_code == SI_TIMER ? si->si_value.sival_ptr : NULL;
+    long long left;
+    int saved = errno;
 
     (void)sig;
     (void)uc;
@@ -114,21 +146,39 @@ static void watchdog(int sig, siginfo_t *si, void *uc)
      * libFuzzer's own timer) is no runaway script: the worker carries on */
     if (!sb)
         return;
+    atomic_store(&sb->armed, 0);
+    if (!atomic_load(&sb->in_call)) {
+        errno = saved;
+        return;
+    }
+    left = atomic_load(&sb->call_started) + (long long)sb->lim.timeout_ms * 1000000LL - now_ns();
+    if (left > 1000000LL) {
+        atomic_store(&sb->armed, 1);
+        set_timer(sb, left);
+        errno = saved;
+        return;
+    }
     /* Logging from a signal handler could block on a lock the interrupted
      * code holds; if it does, the default SIGALRM ends us a second later. */
     signal(SIGALRM, SIG_DFL);
     setitimer(ITIMER_REAL, &last, NULL);
     oak_error("lua: a script call ran past its time limit (%s); the worker exits and is replaced",
-              sb ? sb->chunk : "?");
+              sb->chunk);
     _exit(70);
 }
 
-static void arm(struct oak_sandbox *sb, int ms)
+/* A call starts: the order (begin, then look at the timer) pairs with the
+ * handler's (timer idle, then look at the call), so one of them arms it. */
+static void arm_for_call(struct oak_sandbox *sb)
 {
-    struct itimerspec t = { { 0, 0 }, { ms / 1000, (long)(ms % 1000) * 1000000L } };
-
-    if (sb->has_timer)
-        timer_settime(sb->timer, 0, &t, NULL);
+    if (!sb->has_timer)
+        return;
+    atomic_store(&sb->call_started, now_ns());
+    atomic_store(&sb->in_call, 1);
+    if (!atomic_load(&sb->armed)) {
+        atomic_store(&sb->armed, 1);
+        set_timer(sb, (long long)sb->lim.timeout_ms * 1000000LL);
+    }
 }
 
 /* ---- errors ------------------------------------------------------------- */
@@ -575,7 +625,9 @@ struct oak_sandbox *oak_sandbox_new(const struct oak_lua_limits *lim)
     }
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = watchdog;
-    sa.sa_flags = SA_SIGINFO;
+    /* SA_RESTART: the timer now also fires while nothing overran (see
+     * watchdog), and must not fail the system calls it interrupts */
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGALRM, &sa, NULL);
     struct sigevent ev;
@@ -584,6 +636,11 @@ struct oak_sandbox *oak_sandbox_new(const struct oak_lua_limits *lim)
     ev.sigev_notify = SIGEV_SIGNAL;
     ev.sigev_signo = SIGALRM;
     ev.sigev_value.sival_ptr = sb;
+    /* to this thread: the handler then never races a free of the sandbox
+     * (oak_sandbox_free disarms the timer first, in this thread, and a
+     * signal already queued is delivered before that call returns) */
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev._sigev_un._tid = gettid();
     sb->has_timer = timer_create(CLOCK_MONOTONIC, &ev, &sb->timer) == 0;
     if (!sb->has_timer)
         oak_warn("lua: no watchdog timer for this state; only the instruction budget applies");
@@ -594,8 +651,10 @@ void oak_sandbox_free(struct oak_sandbox *sb)
 {
     if (!sb)
         return;
-    if (sb->has_timer)
+    if (sb->has_timer) {
+        set_timer(sb, 0);
         timer_delete(sb->timer);
+    }
     lua_close(sb->L);
     free(sb);
 }
@@ -679,18 +738,22 @@ int oak_sandbox_call(struct oak_sandbox *sb, int nargs, int nresults, char *err,
     int base = lua_gettop(L) - nargs, rc;
     lua_Debug ar;
 
-    if (lua_getinfo(L, ">S", (lua_pushvalue(L, base), &ar)))
-        snprintf(sb->chunk, sizeof sb->chunk, "%s", ar.short_src);
+    if (lua_getinfo(L, ">S", (lua_pushvalue(L, base), &ar))) {
+        size_t n = strnlen(ar.short_src, sizeof sb->chunk - 1);
+
+        memcpy(sb->chunk, ar.short_src, n);
+        sb->chunk[n] = '\0';
+    }
     lua_pushcfunction(L, msgh);
     lua_insert(L, base);
     sb->counted = 0;
     sb->blown = 0;
     lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
-    arm(sb, sb->lim.timeout_ms);
+    arm_for_call(sb);
     sb->enforcing = 1;
     rc = lua_pcall(L, nargs, nresults, base);
     sb->enforcing = 0;
-    arm(sb, 0);
+    atomic_store(&sb->in_call, 0);
     sb->last = sb->counted;
     lua_sethook(L, NULL, 0, 0);
     lua_remove(L, base);

@@ -226,25 +226,39 @@ int oak_region_chain(int region, int out[5])
     return n;
 }
 
-static const struct oak_script *find_in(const struct oak_scripts *s, int code, const char *file)
+/* The script FILE (FLEN bytes) of folder CODE (0: default/), looked up by
+ * its relative path; built by hand, as this runs for every hook call. */
+static const struct oak_script *find_in(const struct oak_scripts *s, int code, const char *file,
+                                        size_t flen)
 {
-    char rel[512];
+    char rel[8 + 256 + 1];
+    size_t n;
 
-    if (code)
-        snprintf(rel, sizeof rel, "%06d/%s", code, file);
-    else
-        snprintf(rel, sizeof rel, "default/%s", file);
+    if (code) {
+        for (int i = 5; i >= 0; i--, code /= 10)
+            rel[i] = (char)('0' + code % 10);
+        n = 6;
+    } else {
+        memcpy(rel, "default", 7);
+        n = 7;
+    }
+    rel[n++] = '/';
+    memcpy(rel + n, file, flen + 1);
     return oak_scripts_get(s, rel);
 }
 
 const struct oak_script *oak_hook_script(const struct oak_scripts *s, const char *hook, int region)
 {
     int chain[5], n = oak_region_chain(region, chain);
+    size_t hlen = strlen(hook);
     char file[256];
 
-    snprintf(file, sizeof file, "%s.lua", hook);
+    if (hlen + sizeof ".lua" > sizeof file)
+        return NULL;
+    memcpy(file, hook, hlen);
+    memcpy(file + hlen, ".lua", sizeof ".lua");
     for (int i = 0; i <= n; i++) {
-        const struct oak_script *sc = find_in(s, chain[i], file);
+        const struct oak_script *sc = find_in(s, chain[i], file, hlen + 4);
 
         if (sc)
             return sc;
@@ -335,9 +349,10 @@ static int require_module(lua_State *L, const char *name, void *ud)
     for (const char *p = name; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
             return luaL_error(L, "module name '%s' must be [a-z0-9_]", name);
-    snprintf(file, sizeof file, "lib/%s.lua", name);
+    if (snprintf(file, sizeof file, "lib/%s.lua", name) >= (int)sizeof file)
+        return luaL_error(L, "module name '%s' is too long", name);
     for (int i = 0; i <= rc->nchain && !sc; i++)
-        sc = find_in(rc->scripts, rc->chain[i], file);
+        sc = find_in(rc->scripts, rc->chain[i], file, strlen(file));
     if (!sc)
         return luaL_error(L, "module '%s' not found in this region's lib folders", name);
     lua_getfield(L, LUA_REGISTRYINDEX, MOD_CACHE);

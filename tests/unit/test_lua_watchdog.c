@@ -209,6 +209,83 @@ static void overrun(void)
     ok(t1.tv_sec - t0.tv_sec < 30, "soon after the limit");
 }
 
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static void pause_ms(double ms)
+{
+    struct timespec t0;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (ms_since(&t0) < ms)
+        usleep(5000);
+}
+
+/* The timer is left running after a call (lua_sandbox.c, arm_for_call):
+ * it may fire idle, and it may fire during a later call that has not used
+ * its time yet. Limit 300 ms: a call, 400 ms idle (the timer fires with
+ * no call and rests), a call (armed again), 200 ms idle, then a runaway
+ * call. The timer fires 100 ms into the runaway, which must not end it
+ * then but 300 ms after it began. */
+static void lazy_timer(void)
+{
+    char said[512] = "";
+    int fds[2], rc;
+    double ran = -1;
+    struct timespec t0;
+    ssize_t n;
+    size_t got = 0;
+    pid_t pid;
+
+    if (pipe(fds) != 0)
+        return;
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        struct oak_sandbox *sb = new_sandbox(300);
+        const char *src = "while true do end";
+        char err[512];
+
+        dup2(fds[1], 2);
+        if (!sb || one_call(sb) != 0)
+            _exit(3);
+        pause_ms(400);
+        if (one_call(sb) != 0)
+            _exit(4);
+        pause_ms(200);
+        oak_sandbox_push_env(sb);
+        if (oak_sandbox_load(sb, src, strlen(src), "@t/late.lua", err, sizeof err) != 0)
+            _exit(5);
+        if (write(fds[1], "start\n", 6) != 6)
+            _exit(6);
+        oak_sandbox_call(sb, 0, 0, err, sizeof err);
+        _exit(0);
+    }
+    close(fds[1]);
+    while (got < sizeof said - 1 && (n = read(fds[0], said + got, sizeof said - 1 - got)) > 0) {
+        got += (size_t)n;
+        said[got] = '\0';
+        if (ran < 0 && strstr(said, "start\n"))
+            clock_gettime(CLOCK_MONOTONIC, &t0), ran = 0;
+    }
+    if (ran == 0)
+        ran = ms_since(&t0);
+    close(fds[0]);
+    rc = reap(pid);
+    ok(strstr(said, "start") && strstr(said, "t/late.lua") && strstr(said, "ran past its time limit"),
+       "after calls that left the timer running, an overrun is still ended (%s)",
+       strchr(said, '\n') ? strchr(said, '\n') + 1 : said);
+    ok(rc != 0 && (rc < 3 || rc > 6), "which ends the process (status %d)", rc);
+    /* the timer fired 100 ms into it; ending it then would cut a call
+     * that had used a third of its time */
+    ok(ran >= 280 && ran < 10000, "not before its own 300 ms were up (%.0f ms)", ran);
+}
+
 int main(void)
 {
     struct sigaction sa;
@@ -243,6 +320,7 @@ int main(void)
     is_int(signalled(1, 200), 0, "200 SIGALRMs by sigqueue() with a pointer that is no sandbox: "
            "all complete, the process lives");
     overrun();
+    lazy_timer();
     printf("1..%d\n", tap_n);
     return tap_failed ? 1 : 0;
 }
