@@ -18,6 +18,7 @@
 #include "scripts.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -485,6 +486,20 @@ static void h_throttle_clear(const char *key)
     if (key)
         oak_throttle_clear(key);
 }
+
+/*
+ * The table is append-only: a plugin built for 1.0 finds every 1.0 service
+ * where it was. These freeze where each minor's services begin and where
+ * the table ends, in pointer slots after the header. A service inserted
+ * before the end breaks the build here; a new one goes at the end, with
+ * OAK_ABI_MINOR raised and the last assertion moved.
+ */
+#define HOST_SLOT(n) (offsetof(struct oak_host, log) + (size_t)(n) * sizeof(void (*)(void)))
+_Static_assert(offsetof(struct oak_host, log) == 8 + sizeof(size_t), "host table header changed");
+_Static_assert(offsetof(struct oak_host, authorize) == HOST_SLOT(63), "the 1.0 services moved");
+_Static_assert(offsetof(struct oak_host, hook_run) == HOST_SLOT(80), "the 1.1 services moved");
+_Static_assert(sizeof(struct oak_host) == HOST_SLOT(89) && OAK_ABI_MINOR == 2,
+               "the table grew: raise OAK_ABI_MINOR and move this assertion");
 
 const struct oak_host oak_host_table = {
     .abi_major = OAK_ABI_MAJOR,

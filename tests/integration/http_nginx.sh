@@ -34,7 +34,10 @@ workers = 1
 [limits]
 max_body = 1k
 max_params = 20
-max_json_depth = 8"
+max_json_depth = 8
+
+[database]
+busy_timeout = 300"
 ok "oakseed starts" oak_start || bail_out "cannot start oakseed"
 ok "nginx starts with the rendered shipped config" oak_nginx_start || bail_out "cannot start nginx"
 site=$oak_nginx_dir/oakseed-site.conf
@@ -173,6 +176,26 @@ is "$R_status" 401 "DELETE (needs example.moderate) without a session -> 401"
 is "$(ecode)" unauthenticated "401 code unauthenticated"
 http GET "/api/example/greetings/$id1"
 is "$R_status" 200 "the greeting is still there"
+
+# ---- another process holds the write lock past busy_timeout (300 ms) ------------------------
+(printf 'BEGIN IMMEDIATE;\nSELECT 1;\n'; sleep 4; printf 'COMMIT;\n') | sqlite3 "$oak_db" > /dev/null &
+locker=$!
+oak_track "$locker"
+sleep 0.5
+t0=$(date +%s%N)
+http POST /api/example/greetings -H 'Content-Type: application/json' --data '{"name":"等锁","message":"写锁被占用"}'
+waited=$((($(date +%s%N) - t0) / 1000000))
+is "$R_status $(ecode)" "503 service_unavailable" "a write while another process holds the lock: 503 service_unavailable"
+like "$(body)" '^\{"error":\{"code":"service_unavailable","message":"[^"]+","fields":\{\}\},"request_id":"[0-9a-f]{32}"\}$' \
+    "with the error envelope"
+ok "after waiting about busy_timeout, not longer (${waited} ms)" test "$waited" -ge 250 -a "$waited" -lt 3000
+http GET '/api/example/greetings?limit=1'
+is "$R_status" 200 "reads go on meanwhile (WAL)"
+is "$(sql "$oak_db" "SELECT count(*) FROM example_greetings WHERE name = '等锁'")" 0 "nothing of the refused write is stored"
+wait "$locker"
+http POST /api/example/greetings -H 'Content-Type: application/json' --data '{"name":"等锁","message":"锁已释放"}'
+is "$R_status" 201 "once the lock is released, the write succeeds"
+
 
 # ---- limits -------------------------------------------------------------------------------
 head -c 1100000 /dev/zero | tr '\0' 'a' > "$oak_tmp/big"
