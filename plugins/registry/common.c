@@ -484,3 +484,63 @@ int registry_date_check(const char *s)
         return -2;
     return 0;
 }
+
+static int supersede_failed(const struct oak_error *err, int rc)
+{
+    host->log(NULL, OAK_LOG_ERROR, "registry: supersede: %s", err ? err->message : "failed");
+    return rc < 0 ? rc : OAK_ERROR;
+}
+
+int registry_supersede(oak_req *req, int kind, const char *idx, struct registry_superseded *old)
+{
+    static const char *const sql[] = {
+        [REGISTRY_DONOR] = "UPDATE registry_donors SET id_index = 'superseded:' || number,"
+                           " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+                           " WHERE id_index = ?1 AND status = 'withdrawn' RETURNING id, number, region",
+        [REGISTRY_WILL] = "UPDATE registry_wills SET id_index = 'superseded:' || number,"
+                          " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+                          " WHERE id_index = ?1 AND status = 'revoked' RETURNING id, number, region",
+    };
+    struct oak_error err;
+    oak_stmt *st;
+    int rc = host->db_prepare(sql[kind], &st, &err);
+
+    memset(old, 0, sizeof *old);
+    if (rc != OAK_OK)
+        return supersede_failed(&err, rc);
+    host->db_bind_text(st, 1, idx, -1);
+    rc = host->db_step(st, &err);
+    if (rc == OAK_ROW) {
+        old->rowid = host->db_column_int(st, 0);
+        old->number = host->req_strdup(req, host->db_column_text(st, 1));
+        old->region = (int)host->db_column_int(st, 2);
+        rc = old->number ? OAK_DONE : OAK_ENOMEM;
+    }
+    host->db_finish(st);
+    return rc == OAK_DONE ? OAK_OK : supersede_failed(&err, rc);
+}
+
+int registry_supersede_link(oak_req *req, int kind, const struct registry_superseded *old,
+                            const char *by)
+{
+    static const char *const sql[] = {
+        [REGISTRY_DONOR] = "UPDATE registry_donors SET superseded_by = ?1 WHERE id = ?2",
+        [REGISTRY_WILL] = "UPDATE registry_wills SET superseded_by = ?1 WHERE id = ?2",
+    };
+    struct oak_error err;
+    oak_stmt *st;
+    char detail[40];
+    int rc = host->db_prepare(sql[kind], &st, &err);
+
+    if (rc != OAK_OK)
+        return supersede_failed(&err, rc);
+    host->db_bind_text(st, 1, by, -1);
+    host->db_bind_int(st, 2, old->rowid);
+    rc = host->db_step(st, &err);
+    host->db_finish(st);
+    if (rc != OAK_DONE)
+        return supersede_failed(&err, rc);
+    snprintf(detail, sizeof detail, "by=%s", by);
+    return host->audit(req, kind == REGISTRY_WILL ? "registry.will.supersede" : "registry.donor.supersede",
+                       kind == REGISTRY_WILL ? "will" : "donor", old->number, old->region, detail);
+}

@@ -656,54 +656,6 @@ static int id_taken(const char *idx, int *rc)
     return 0;
 }
 
-/* A withdrawn registration of the person behind IDX hands its blind index
- * over to the registration being made (see the top of this file). OLD gets
- * its row id, number and region; rowid 0 when there is none. */
-static int supersede_withdrawn(oak_req *req, const char *idx, struct registry_donor *old)
-{
-    struct oak_error err;
-    oak_stmt *st;
-    int rc = host->db_prepare("UPDATE registry_donors SET id_index = 'superseded:' || number,"
-                              " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
-                              " WHERE id_index = ?1 AND status = 'withdrawn' RETURNING id, number, region",
-                              &st, &err);
-
-    memset(old, 0, sizeof *old);
-    if (rc != OAK_OK)
-        return failed("supersede", &err, rc);
-    host->db_bind_text(st, 1, idx, -1);
-    rc = host->db_step(st, &err);
-    if (rc == OAK_ROW) {
-        old->rowid = host->db_column_int(st, 0);
-        old->number = host->req_strdup(req, host->db_column_text(st, 1));
-        old->region = (int)host->db_column_int(st, 2);
-        rc = old->number ? OAK_DONE : OAK_ENOMEM;
-    }
-    host->db_finish(st);
-    return rc == OAK_DONE ? OAK_OK : failed("supersede", &err, rc);
-}
-
-/* Point the superseded registration OLD at its successor D, and audit it
- * (registration numbers only). */
-static int link_superseded(oak_req *req, const struct registry_donor *old, const struct registry_donor *d)
-{
-    struct oak_error err;
-    oak_stmt *st;
-    char detail[40];
-    int rc = host->db_prepare("UPDATE registry_donors SET superseded_by = ?1 WHERE id = ?2", &st, &err);
-
-    if (rc != OAK_OK)
-        return failed("supersede", &err, rc);
-    host->db_bind_text(st, 1, d->number, -1);
-    host->db_bind_int(st, 2, old->rowid);
-    rc = host->db_step(st, &err);
-    host->db_finish(st);
-    if (rc != OAK_DONE)
-        return failed("supersede", &err, rc);
-    snprintf(detail, sizeof detail, "by=%s", d->number);
-    return host->audit(req, "registry.donor.supersede", "donor", old->number, old->region, detail);
-}
-
 /* ---- the card ---------------------------------------------------------------------------- */
 
 static oak_json *card_json(oak_req *req, struct registry_donor *d)
@@ -799,18 +751,19 @@ static int card_verify(oak_req *req, void *ud)
 static int store_new(oak_req *req, struct donor_input *in, const char *idx, const char *code_hash,
                      const oak_json *validated)
 {
-    struct registry_donor *d = &in->d, old;
+    struct registry_donor *d = &in->d;
+    struct registry_superseded old;
     char month[8];
     int rc;
 
     snprintf(month, sizeof month, "%.7s", in->id.birth_date);
-    if ((rc = supersede_withdrawn(req, idx, &old)) != OAK_OK ||
+    if ((rc = registry_supersede(req, REGISTRY_DONOR, idx, &old)) != OAK_OK ||
         (rc = insert_row(req, d, idx, code_hash, month)) != OAK_OK ||
         (rc = seal_personal(req, d)) != OAK_OK ||
         (rc = add_revision(d, "registered", "")) != OAK_OK ||
         (rc = queue_actions(req, validated, d)) != OAK_OK ||
         (rc = run_after_submit(req, d, 0)) != OAK_OK ||
-        (old.rowid && (rc = link_superseded(req, &old, d)) != OAK_OK))
+        (old.rowid && (rc = registry_supersede_link(req, REGISTRY_DONOR, &old, d->number)) != OAK_OK))
         return rc;
     return host->audit(req, "registry.donor.create", "donor", d->number, d->region, NULL);
 }

@@ -78,6 +78,21 @@ void registry_region_str(int region, char out[7]);
 oak_json *registry_json_text(const char *s);
 /* 1 when two secrets (hex hashes) are equal, compared in constant time. */
 int registry_same_secret(const char *a, const char *b);
+/* Registering again after a withdrawal (a donor) or a revocation (a will):
+ * the ended record of the person behind blind index IDX hands the index
+ * over to the one being made and is kept as it was. registry_supersede
+ * takes it (OLD gets its row id, number and region; rowid 0 when there is
+ * none); registry_supersede_link then points it at its successor BY and
+ * audits that, by numbers only. Inside the caller's transaction. */
+enum { REGISTRY_DONOR, REGISTRY_WILL };
+struct registry_superseded {
+    long long rowid;
+    const char *number;          /* request memory */
+    int region;
+};
+int registry_supersede(oak_req *req, int kind, const char *idx, struct registry_superseded *old);
+int registry_supersede_link(oak_req *req, int kind, const struct registry_superseded *old,
+                            const char *by);
 /* 0 for "YYYY-MM-DD" of a real calendar day from 1900 on; -1 when S is
  * not written so, -2 when it is but names no such day. */
 int registry_date_check(const char *s);

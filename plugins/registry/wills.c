@@ -1012,53 +1012,6 @@ static int id_taken(const char *idx, int *rc)
     return taken;
 }
 
-/* A revoked will of the person behind IDX hands its blind index over to
- * the will being written. OLD gets its row id, number and region; rowid 0
- * when there is none. */
-static int supersede_revoked(oak_req *req, const char *idx, struct will *old)
-{
-    struct oak_error err;
-    oak_stmt *st;
-    int rc = host->db_prepare("UPDATE registry_wills SET id_index = 'superseded:' || number,"
-                              " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
-                              " WHERE id_index = ?1 AND status = 'revoked' RETURNING id, number, region",
-                              &st, &err);
-
-    memset(old, 0, sizeof *old);
-    if (rc != OAK_OK)
-        return failed("supersede", &err, rc);
-    host->db_bind_text(st, 1, idx, -1);
-    rc = host->db_step(st, &err);
-    if (rc == OAK_ROW) {
-        old->rowid = host->db_column_int(st, 0);
-        old->number = dup_col(req, st, 1);
-        old->region = (int)host->db_column_int(st, 2);
-        rc = old->number ? OAK_DONE : OAK_ENOMEM;
-    }
-    host->db_finish(st);
-    return rc == OAK_DONE ? OAK_OK : failed("supersede", &err, rc);
-}
-
-/* Point the superseded will OLD at its successor W, and audit it. */
-static int link_superseded(oak_req *req, const struct will *old, const struct will *w)
-{
-    struct oak_error err;
-    oak_stmt *st;
-    char detail[40];
-    int rc = host->db_prepare("UPDATE registry_wills SET superseded_by = ?1 WHERE id = ?2", &st, &err);
-
-    if (rc != OAK_OK)
-        return failed("supersede", &err, rc);
-    host->db_bind_text(st, 1, w->number, -1);
-    host->db_bind_int(st, 2, old->rowid);
-    rc = host->db_step(st, &err);
-    host->db_finish(st);
-    if (rc != OAK_DONE)
-        return failed("supersede", &err, rc);
-    snprintf(detail, sizeof detail, "by=%s", w->number);
-    return host->audit(req, "registry.will.supersede", "will", old->number, old->region, detail);
-}
-
 /* Seal the reasons of W's reads recorded before reasons were sealed (the
  * clear column of migration 2), so that none stays in clear once W is read
  * again. */
@@ -1303,18 +1256,18 @@ static int commit_private(oak_req *req, int status, oak_json *body)
 static int store_new(oak_req *req, const struct will_input *in, struct will *w, const char *idx,
                      const char *code_hash, struct issued codes[MAX_PROXIES], int *ncodes)
 {
-    struct will old;
+    struct registry_superseded old;
     int rc;
 
     w->region = in->region;
-    if ((rc = supersede_revoked(req, idx, &old)) != OAK_OK ||
+    if ((rc = registry_supersede(req, REGISTRY_WILL, idx, &old)) != OAK_OK ||
         (rc = insert_will(req, w, idx, code_hash)) != OAK_OK ||
         (rc = seal_text(WILLS, "name_enc", w->rowid, w->region, in->name)) != OAK_OK ||
         (rc = seal_text(WILLS, "id_enc", w->rowid, w->region, in->id.normalized)) != OAK_OK ||
         (rc = seal_text(WILLS, "mobile_enc", w->rowid, w->region, in->mobile)) != OAK_OK ||
         (rc = add_version(w, 1, in->doc)) != OAK_OK ||
         (rc = sync_proxies(req, w, in, codes, ncodes)) != OAK_OK ||
-        (old.rowid && (rc = link_superseded(req, &old, w)) != OAK_OK))
+        (old.rowid && (rc = registry_supersede_link(req, REGISTRY_WILL, &old, w->number)) != OAK_OK))
         return rc;
     return host->audit(req, "registry.will.create", "will", w->number, w->region, "version=1");
 }
