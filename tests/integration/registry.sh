@@ -575,26 +575,9 @@ is "$(sed 's/^[^"]*"\([^"]*\)".*/\1/' "$oak_tmp/log/nginx-access.log" | grep -oE
 # request must answer its 4xx naming the field and change nothing in the database: no row of any
 # registry table, no audit row. It starts oakseed and nginx when they are not running, and leaves
 # them as it found them.
-rt_started=
-if ! oak_alive "$OAK_PID"; then
-    ok "oakseed starts (bad-input section)" oak_start || bail_out "cannot start oakseed"
-    rt_started="$rt_started oakseed"
-fi
-if ! oak_alive "$NGINX_PID"; then
-    ok "nginx starts (bad-input section)" oak_nginx_start || bail_out "cannot start nginx"
-    rt_started="$rt_started nginx"
-fi
-# attempts of the tests above must not lock this section out
-sql "$oak_db" "DELETE FROM core_login_throttle WHERE key LIKE 'registry:%'" > /dev/null
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/registry_lib.sh"
+rt_begin
 
-# rt_snap: every row of every registry table and the number of audit rows, as one checksum
-rt_snap() {
-    rt_q="SELECT count(*) FROM core_audit;"
-    for rt_t in $(sql "$oak_db" "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'registry%' ORDER BY name"); do
-        rt_q="$rt_q SELECT * FROM $rt_t ORDER BY rowid;"
-    done
-    sql "$oak_db" "$rt_q" | cksum
-}
 # rt_refused STATUS FIELD DESCRIPTION: the last answer is STATUS with the error naming FIELD, and
 # the database is as $rt_before says
 rt_refused() {
@@ -920,13 +903,7 @@ is "$(cat $rt_views | awk '{ print $2, $3, $4, $5 }' | sort -u | awk '{ k = $1 "
     "a region's count is shown the same in every answer that has it (a prefecture hidden in its province's is hidden in its own)"
 like "$(cat "$oak_tmp/resp/stats-532300")" ' suppressed' "the answers carry \"suppressed\" where a number is hidden"
 
-# leave things as they were
-for rt_s in $rt_started; do
-    case $rt_s in
-    nginx) oak_nginx_stop ;;
-    oakseed) oak_stop ;;
-    esac
-done
+rt_end
 # ---- end of the bad-input section ----------------------------------------------------------------------
 # =====================================================================================================
 done_testing

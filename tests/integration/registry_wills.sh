@@ -483,25 +483,8 @@ done
 # will number lock that number out (429 with Retry-After, then even for the right code) and change
 # nothing in the database: no read recorded, no audit row. It starts oakseed and nginx when they are
 # not running, and leaves them as it found them.
-rt_started=
-if ! oak_alive "$OAK_PID"; then
-    ok "oakseed starts (bad-input section)" oak_start || bail_out "cannot start oakseed"
-    rt_started="$rt_started oakseed"
-fi
-if ! oak_alive "$NGINX_PID"; then
-    ok "nginx starts (bad-input section)" oak_nginx_start || bail_out "cannot start nginx"
-    rt_started="$rt_started nginx"
-fi
-# attempts of the tests above must not lock this section out
-sql "$oak_db" "DELETE FROM core_login_throttle WHERE key LIKE 'registry:%'" > /dev/null
-# rt_snap: every row of every registry table and the number of audit rows, as one checksum
-rt_snap() {
-    rt_q="SELECT count(*) FROM core_audit;"
-    for rt_t in $(sql "$oak_db" "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'registry%' ORDER BY name"); do
-        rt_q="$rt_q SELECT * FROM $rt_t ORDER BY rowid;"
-    done
-    sql "$oak_db" "$rt_q" | cksum
-}
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/registry_lib.sh"
+rt_begin
 # rt_will ID PROXY-MOBILE: a will with one proxy; its number and the proxy's code in $rt_num, $rt_pcode
 rt_will() {
     post /api/registry/wills "{\"name\":\"孙丽娟\",\"id_number\":\"$1\",\"mobile\":\"13987650077\",\"region\":\"530502\",\"wishes\":{\"medical_care\":\"不要插管\",\"life_support\":{\"choice\":\"want\"},\"comfort\":\"有家人陪伴\",\"proxies\":[{\"name\":\"孙建军\",\"relation\":\"儿子\",\"mobile\":\"$2\"}]},\"signed_on\":\"2024-06-01\",\"witnesses\":[{\"name\":\"周红\"},{\"name\":\"吴刚\"}]}"
@@ -544,13 +527,7 @@ post /api/registry/wills/proxy "{\"number\":\"12345\",\"proxy_code\":\"$RT_PCODE
 is "$R_status $(ecode)" "422 validation_failed" "a malformed number is still 422, before the limit"
 like "$(body)" '"fields":\{[^}]*"number":"' "naming number"
 
-# leave things as they were
-for rt_s in $rt_started; do
-    case $rt_s in
-    nginx) oak_nginx_stop ;;
-    oakseed) oak_stop ;;
-    esac
-done
+rt_end
 # ---- end of the bad-input section ----------------------------------------------------------------------
 # =====================================================================================================
 done_testing
