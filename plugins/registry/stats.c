@@ -524,7 +524,9 @@ static oak_json *answer(int region, struct cells *cells)
     oak_json *out = NULL, *children = host->json_array(), *months = NULL;
     int child = -1;
 
-    qsort(cells->v, cells->n, sizeof *cells->v, by_child_month);
+    /* no cells (a region without records): v is NULL, which qsort must not get */
+    if (cells->n > 1)
+        qsort(cells->v, cells->n, sizeof *cells->v, by_child_month);
     for (size_t i = 0; i < cells->n; i++) {
         const struct cell *c = &cells->v[i];
 
@@ -557,7 +559,8 @@ static int stats(oak_req *req, void *ud)
         return host->error(req, 400, "validation_failed", "查询条件无效 (invalid parameter)");
     }
     if ((rc = collect(&r)) == OAK_OK) {
-        qsort(r.v, r.n, sizeof *r.v, by_month);
+        if (r.n > 1)
+            qsort(r.v, r.n, sizeof *r.v, by_month);
         rc = tally(&r, region, &cells);
     }
     free(r.v);

@@ -97,6 +97,11 @@ count() {
 ok "oakseed starts" oak_start || bail_out "cannot start oakseed"
 ok "nginx starts" oak_nginx_start || bail_out "cannot start nginx"
 
+# ---- statistics of an empty registry -------------------------------------------------------
+http GET /api/registry/stats
+is "$R_status" 200 "statistics before any registration: 200"
+like "$(body)" '^\{"region":null,"region_name":"全国","months":\[\],"children":\[\]\}$' "with no month and no region"
+
 # ---- a registration --------------------------------------------------------------
 reset_parts
 register
@@ -555,6 +560,9 @@ http GET "/api/registry/stats?region=539999"
 is "$R_status" 400 "an unknown region: 400"
 http GET "/api/registry/stats?region=110000"
 like "$(body)" '"children":\[\{"region":"110105","region_name":"朝阳区"' "北京市 by district"
+http GET "/api/registry/stats?region=440000"
+is "$R_status" 200 "a province without registrations (广东省): 200"
+like "$(body)" '^\{"region":"440000","region_name":"广东省","months":\[\],"children":\[\]\}$' "with no month and no region below it"
 
 # ---- no ID number reached nginx's access log ------------------------------------------------------
 oak_nginx_stop
