@@ -510,7 +510,7 @@ static void build_base(lua_State *L)
         "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen",
         "select", "tonumber", "tostring", "type", NULL
     };
-    static const char *const os_keep[] = { "time", "date", "clock", "difftime", NULL };
+    static const char *const os_keep[] = { "time", "date", NULL };
     static const luaL_Reg own[] = {
         { "load", sb_load },
         { "getmetatable", sb_getmetatable },
