@@ -208,12 +208,9 @@ void oak_dispatch(struct oak_app *app, struct oak_req *req)
          * answer it (nor a decision taken on it) as if it were whole */
         oak_error("%s: %s %s: out of memory building JSON (handler answered %d); answering 500",
                   rt->owner_name, rt->method, rt->pattern, req->status);
-        if (oak_resp_error(req, 500, "internal_error", "服务器内部错误 (out of memory)") < 0) {
-            static const char oom[] = "{\"error\":{\"code\":\"internal_error\","
-                                      "\"message\":\"out of memory\",\"fields\":{}}}";
-
-            oak_resp_raw(req, 500, "application/json; charset=utf-8", oom, sizeof oom - 1);
-        }
+        /* if even this fails it leaves no answer, and oak_resp_output
+         * sends its static 500 envelope */
+        oak_resp_error(req, 500, "internal_error", "服务器内部错误 (out of memory)");
     } else if (io_failed && rc != OAK_EBUSY && rc != OAK_EIO) {
         oak_error("%s: %s %s: database unavailable (handler answered %d, returned %d)",
                   rt->owner_name, rt->method, rt->pattern, req->status, rc);
