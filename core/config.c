@@ -47,6 +47,7 @@ static const struct key_def keys[] = {
     { "database", "path",           K_PATH,  F(db_path), 0, 0 },
     { "database", "synchronous",    K_SYNC,  F(synchronous), 0, 0 },
     { "database", "busy_timeout",   K_INT,   F(busy_timeout), 0, 600000 },
+    { "database", "group_commit",   K_INT,   F(group_commit), 1, 64 },
     { "auth",     "idle_timeout",   K_INT,   F(idle_timeout), 60, 86400 },
     { "auth",     "absolute_timeout", K_INT, F(absolute_timeout), 300, 30 * 86400 },
     { "auth",     "max_failures_account", K_INT, F(max_failures_account), 1, 1000 },
@@ -91,6 +92,7 @@ void oak_config_defaults(struct oak_config *cfg)
     cfg->db_path = xstrdup("/var/lib/oakseed/oakseed.db");
     cfg->synchronous = 2;
     cfg->busy_timeout = 5000;
+    cfg->group_commit = 16;
     cfg->plugin_dir = xstrdup(OAK_PLUGINDIR);
     cfg->idle_timeout = 1800;
     cfg->absolute_timeout = 43200;

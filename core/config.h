@@ -41,6 +41,7 @@ struct oak_config {
     char *db_path;
     int synchronous;            /* 0 off, 1 normal, 2 full, 3 extra */
     int busy_timeout;           /* milliseconds */
+    int group_commit;           /* requests one commit may take at most; 1: a commit each */
     /* [auth] */
     int idle_timeout;           /* seconds without a request before a session ends */
     int absolute_timeout;       /* seconds after login a session ends regardless */

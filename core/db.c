@@ -31,6 +31,11 @@ struct oak_db {
     int busy_timeout;              /* ms */
     double busy_since;             /* when the current wait began */
     int checkpoint_frames;         /* a commit past this many WAL frames checkpoints */
+    /* group commit (oak_db_batch_start): transactions become savepoints
+     * of one transaction that oak_db_batch_end commits */
+    int batching;                  /* begin opens a savepoint in the batch */
+    int batch_open;                /* the batch's BEGIN IMMEDIATE ran */
+    int batch_lost;                /* SQLite rolled the batch back: nothing more joins */
 };
 
 static _Thread_local struct oak_db *current;
@@ -122,6 +127,31 @@ static int refuse_latched(struct oak_error *err)
         err->code = OAK_EIO;
         snprintf(err->message, sizeof err->message,
                  "writes refused since a disk write or sync failed; restart oakseed");
+    }
+    return OAK_EIO;
+}
+
+/*
+ * A batch is lost when SQLite rolled its transaction back by itself (a
+ * full disk, an I/O error or running out of memory may do that to the
+ * whole transaction, not just the statement): what the earlier members
+ * wrote is gone, so nothing may write on in autocommit mode and be
+ * answered as part of it.
+ */
+static int batch_gone(struct oak_db *db)
+{
+    if (db->batch_open && !db->batch_lost && sqlite3_get_autocommit(db->conn))
+        db->batch_lost = 1;
+    return db->batch_lost;
+}
+
+static int refuse_lost(struct oak_error *err)
+{
+    saw_io_error = 1;
+    if (err) {
+        err->code = OAK_EIO;
+        snprintf(err->message, sizeof err->message,
+                 "the group commit this request joined was rolled back");
     }
     return OAK_EIO;
 }
@@ -284,7 +314,7 @@ void oak_db_close(struct oak_db *db)
             s = next;
         }
     }
-    if (db->in_tx)
+    if (!sqlite3_get_autocommit(db->conn))
         sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
     sqlite3_close(db->conn);
     if (current == db)
@@ -383,6 +413,8 @@ int oak_db_step(oak_stmt *s, struct oak_error *err)
         return refuse_write(err);
     if (oak_db_writes_refused() && !sqlite3_stmt_readonly(s->st))
         return refuse_latched(err);
+    if (current && batch_gone(current) && !sqlite3_stmt_readonly(s->st))
+        return refuse_lost(err);
     rc = sqlite3_step(s->st);
 
     if (rc == SQLITE_ROW)
@@ -469,10 +501,53 @@ int oak_db_begin(struct oak_error *err)
         }
         return OAK_ESTATE;
     }
-    rc = oak_db_exec("BEGIN IMMEDIATE", err);
+    if (!current->batching) {
+        rc = oak_db_exec("BEGIN IMMEDIATE", err);
+    } else if (batch_gone(current)) {
+        rc = refuse_lost(err);
+    } else {
+        /* the first member takes the write lock for the whole batch */
+        rc = current->batch_open ? OAK_OK : oak_db_exec("BEGIN IMMEDIATE", err);
+        if (rc == OAK_OK)
+            current->batch_open = 1;
+        if (rc == OAK_OK)
+            rc = oak_db_exec("SAVEPOINT oak_member", err);
+    }
     if (rc == OAK_OK)
         current->in_tx = 1;
     return rc;
+}
+
+/* The checks before anything is made durable (or joins what will be). */
+static int commit_allowed(struct oak_error *err)
+{
+    /* a latch set by another worker during this transaction: its commit
+     * would sync on top of pages that may be lost */
+    if (oak_db_writes_refused())
+        return refuse_latched(err);
+    if (oak_json_oom_seen()) {
+        /* what this transaction wrote was decided on JSON built while
+         * memory ran out (a member may be missing): do not keep it */
+        if (err) {
+            err->code = OAK_ENOMEM;
+            snprintf(err->message, sizeof err->message, "out of memory while building the data");
+        }
+        return OAK_ENOMEM;
+    }
+    return OAK_OK;
+}
+
+/* Undo the current member of a batch; the batch's earlier members stay. */
+static int member_rollback(void)
+{
+    if (batch_gone(current))
+        return OAK_OK;
+    if (exec_sql("ROLLBACK TO oak_member", NULL) == OAK_OK &&
+        exec_sql("RELEASE oak_member", NULL) == OAK_OK)
+        return OAK_OK;
+    /* the savepoint could not be undone: neither can the batch be kept */
+    current->batch_lost = 1;
+    return OAK_ERROR;
 }
 
 int oak_db_commit(struct oak_error *err)
@@ -481,21 +556,19 @@ int oak_db_commit(struct oak_error *err)
 
     if (!current || !current->in_tx)
         return OAK_ESTATE;
-    /* a latch set by another worker during this transaction: its commit
-     * would sync on top of pages that may be lost */
-    if (oak_db_writes_refused()) {
-        rc = refuse_latched(err);
-    } else if (oak_json_oom_seen()) {
-        /* what this transaction wrote was decided on JSON built while
-         * memory ran out (a member may be missing): do not keep it */
-        rc = OAK_ENOMEM;
-        if (err) {
-            err->code = rc;
-            snprintf(err->message, sizeof err->message, "out of memory while building the data");
-        }
-    } else {
-        rc = exec_sql("COMMIT", err);
+    rc = commit_allowed(err);
+    if (current->batch_open) {
+        /* joins the batch: durable when oak_db_batch_end commits it, and
+         * the worker holds the answer until then */
+        if (rc == OAK_OK)
+            rc = batch_gone(current) ? refuse_lost(err) : exec_sql("RELEASE oak_member", err);
+        if (rc != OAK_OK)
+            member_rollback();
+        current->in_tx = 0;
+        return rc;
     }
+    if (rc == OAK_OK)
+        rc = exec_sql("COMMIT", err);
     /* a failed COMMIT may leave the transaction open: roll it back so the
      * caller never believes in a write that is not there */
     if (rc != OAK_OK && !sqlite3_get_autocommit(current->conn))
@@ -511,15 +584,57 @@ int oak_db_rollback(void)
     if (!current)
         return OAK_ESTATE;
     current->in_tx = 0;
+    if (current->batch_open)
+        return was ? member_rollback() : OAK_ESTATE;
     /* also ends a transaction opened with raw SQL through db_exec */
     if (!sqlite3_get_autocommit(current->conn))
         return exec_sql("ROLLBACK", NULL);
     return was ? OAK_OK : OAK_ESTATE;
 }
 
+void oak_db_batch_start(void)
+{
+    if (current && !current->in_tx && sqlite3_get_autocommit(current->conn))
+        current->batching = 1;
+}
+
+int oak_db_batch_open(void)
+{
+    return current && current->batch_open;
+}
+
+int oak_db_batch_end(int keep, struct oak_error *err)
+{
+    struct oak_db *db = current;
+    int rc = OAK_OK;
+
+    if (!db)
+        return OAK_OK;
+    db->batching = 0;
+    if (!db->batch_open)
+        return OAK_OK;
+    db->batch_open = 0;
+    if (db->in_tx) {
+        /* the worker ends a batch between requests only */
+        db->in_tx = 0;
+        db->batch_lost = 1;
+    }
+    if (db->batch_lost || !keep)
+        rc = refuse_lost(err);
+    else if (oak_db_writes_refused())
+        rc = refuse_latched(err);
+    else
+        rc = exec_sql("COMMIT", err);
+    db->batch_lost = 0;
+    if (rc != OAK_OK && !sqlite3_get_autocommit(db->conn))
+        sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 int oak_db_in_tx(void)
 {
-    return current && (current->in_tx || !sqlite3_get_autocommit(current->conn));
+    /* in a batch the outer transaction is the worker's, not the handler's */
+    return current && (current->in_tx || (!current->batch_open && !sqlite3_get_autocommit(current->conn)));
 }
 
 int oak_db_ping(void)

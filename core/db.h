@@ -55,6 +55,21 @@ int oak_db_begin(struct oak_error *err);
 int oak_db_commit(struct oak_error *err);
 int oak_db_rollback(void);
 int oak_db_in_tx(void);
+/*
+ * Group commit, for the worker's loop. After oak_db_batch_start the
+ * connection's transactions become members of one batch: the first
+ * oak_db_begin runs BEGIN IMMEDIATE, each begin opens a savepoint, a
+ * commit releases it (durable only when the batch is) and a rollback
+ * undoes that member alone. oak_db_batch_open tells whether a member has
+ * joined, so that answers must wait; oak_db_batch_end commits the batch
+ * (one fsync for all) and ends batching. A batch that SQLite rolled back
+ * by itself, or that met the write latch, fails as a whole: then every
+ * member must be answered as failed. KEEP 0 rolls the batch back instead.
+ * Returns OAK_OK, or the error when nothing of the batch was kept.
+ */
+void oak_db_batch_start(void);
+int oak_db_batch_open(void);
+int oak_db_batch_end(int keep, struct oak_error *err);
 /* The daemon-wide write latch (see db.c): the master calls
  * oak_db_latch_share once before it forks workers, so a write or sync
  * failure seen by one worker stops writes in all of them until restart.

@@ -16,6 +16,14 @@
  * a slot in the poll set. Each thread has its own SQLite connection, Lua
  * state, arena and buffers; nothing in the request path is shared.
  *
+ * Group commit: while a thread has requests waiting, their transactions
+ * join one (oak_db_batch_start) and it holds their answers; when nothing
+ * more is waiting, the batch holds [database] group_commit answers or has
+ * been open GROUP_COMMIT_MS, one COMMIT and one fsync make them all
+ * durable and only then are the answers sent. A batch that fails is
+ * answered 503 for every member: no answer ever tells of a write that is
+ * not on the disk. With one request at a time this is the plain commit.
+ *
  * A worker being replaced (SIGUSR2 from a reloading master, or
  * max_requests) hands its idle kept connections to the workers that carry
  * on instead of closing them (handover.h): nginx may send on a kept
@@ -56,6 +64,10 @@
  * request in flight plus its idle keepalive cache. Past this the thread
  * stops accepting and leaves new connections to the others. */
 #define CONNS_PER_THREAD 128
+/* The most answers one batch holds ([database] group_commit, at most),
+ * and how long a batch takes in more requests after its first member. */
+#define GROUP_COMMIT_MAX 64
+#define GROUP_COMMIT_MS 10.0
 
 static atomic_int stop_requested;      /* set by SIGTERM, SIGUSR2 or max_requests */
 static atomic_int hand_over;           /* on stop, pass kept connections on */
@@ -79,6 +91,16 @@ static void on_stop(int sig)
     errno = saved;
 }
 
+/* An answer held until the batch its request joined is committed. */
+struct held {
+    int slot;                    /* in conns */
+    int status;
+    double t0;
+    char id[33];
+    struct oak_buf out;          /* the rendered answer */
+    struct oak_buf line;         /* "METHOD PATH" for the access log */
+};
+
 struct worker {
     struct oak_app *app;
     struct oak_arena arena;
@@ -94,6 +116,12 @@ struct worker {
     int started;
     double db_retry_at;          /* next reopen_db attempt, ms */
     FCGX_Request conns[CONNS_PER_THREAD];
+    unsigned char holding[CONNS_PER_THREAD];   /* its answer is held */
+    struct held held[GROUP_COMMIT_MAX];
+    int nheld;
+    int batch_broken;            /* an answer could not be held: fail the batch */
+    double batch_t0;
+    int batch_max;               /* [database] group_commit */
 };
 
 /* Requests served by all threads of this process (max_requests). */
@@ -280,6 +308,73 @@ static int reopen_db(struct worker *w)
     return 1;
 }
 
+/* Keep REQ's answer on FR until its batch is committed (batch_end). When
+ * it cannot be kept, the whole batch fails: its write may already be part
+ * of the batch, and it must not be stored while its answer says nothing. */
+static void hold(struct worker *w, FCGX_Request *fr, struct oak_req *req, double t0)
+{
+    struct held *h = &w->held[w->nheld++];
+    size_t n;
+    const char *bytes = oak_resp_output(req, &w->out, &n);
+
+    if (w->nheld == 1)
+        w->batch_t0 = t0;
+    h->slot = (int)(fr - w->conns);
+    h->status = req->status;
+    h->t0 = t0;
+    memcpy(h->id, req->id, sizeof h->id);
+    w->holding[h->slot] = 1;
+    oak_buf_reset(&h->out);
+    oak_buf_reset(&h->line);
+    if (oak_buf_append(&h->out, bytes, n) < 0 ||
+        oak_buf_printf(&h->line, "%s %s", req->method ? req->method : "-",
+                       req->raw_path ? req->raw_path : "-") < 0) {
+        oak_error("worker: out of memory holding an answer; failing its group commit");
+        w->batch_broken = 1;
+    }
+}
+
+/* Commit the open batch, then send every held answer: as given when the
+ * commit stored them, 503 for all when it did not. */
+static void batch_end(struct worker *w)
+{
+    struct oak_error err = { 0 };
+    int failed = 0;
+
+    if (oak_db_batch_end(!w->batch_broken, &err) != OAK_OK || w->batch_broken) {
+        failed = 1;
+        if (w->nheld)
+            oak_error("worker: group commit of %d request%s failed (%s): answering 503",
+                      w->nheld, w->nheld == 1 ? "" : "s", err.message[0] ? err.message : "out of memory");
+    }
+    for (int i = 0; i < w->nheld; i++) {
+        struct held *h = &w->held[i];
+        FCGX_Request *c = &w->conns[h->slot];
+        const char *bytes = h->out.data;
+        size_t n = h->out.len;
+        struct oak_req req;
+
+        if (failed || !bytes) {
+            oak_arena_reset(&w->arena);
+            oak_req_reset(&req, &w->arena, &w->resp_headers, &w->resp_body, &w->app->limits);
+            req.resp_out = &w->out;
+            memcpy(req.id, h->id, sizeof req.id);
+            respond_unavailable(&req);
+            bytes = oak_resp_output(&req, &w->out, &n);
+            h->status = req.status;
+            oak_req_release(&req);
+        }
+        FCGX_PutStr(bytes, (int)n, c->out);
+        FCGX_Finish_r(c);
+        w->holding[h->slot] = 0;
+        if (w->app->cfg.access_log)
+            oak_log(OAK_L_INFO, "access %s %d %.2fms %s", h->line.data ? h->line.data : "- -",
+                    h->status, oak_now_ms() - h->t0, h->id);
+    }
+    w->nheld = 0;
+    w->batch_broken = 0;
+}
+
 static void handle(struct worker *w, FCGX_Request *fr)
 {
     struct oak_req req;
@@ -329,20 +424,21 @@ static void handle(struct worker *w, FCGX_Request *fr)
     else
         oak_dispatch(w->app, &req);
 send:
-    /* rendered when it was set, so this needs no memory: an answer given
-     * before a commit cannot turn into a failure after it */
-    {
+    if (oak_db_batch_open()) {
+        hold(w, fr, &req, t0);
+    } else {
+        /* rendered when it was set, so this needs no memory: an answer
+         * given before a commit cannot turn into a failure after it */
         size_t n;
         const char *bytes = oak_resp_output(&req, &w->out, &n);
 
         FCGX_PutStr(bytes, (int)n, fr->out);
+        if (w->app->cfg.access_log)
+            oak_log(OAK_L_INFO, "access %s %s %d %.2fms %s", req.method ? req.method : "-",
+                    req.raw_path ? req.raw_path : "-", req.status, oak_now_ms() - t0, req.id);
     }
-    if (w->app->cfg.access_log)
-        oak_log(OAK_L_INFO, "access %s %s %d %.2fms %s", req.method ? req.method : "-",
-                req.raw_path ? req.raw_path : "-", req.status, oak_now_ms() - t0, req.id);
     oak_req_release(&req);
 }
-
 
 static struct oak_db *open_db(struct oak_app *app)
 {
@@ -392,7 +488,8 @@ static int serve_one(struct worker *w, FCGX_Request *c)
         return 0;
     }
     handle(w, c);
-    FCGX_Finish_r(c);
+    if (!w->holding[c - w->conns])
+        FCGX_Finish_r(c);
     if (max && atomic_fetch_add(&served_total, 1) + 1 >= max) {
         if (!stop_requested)
             hand_over = 1;        /* recycled: a replacement follows */
@@ -444,50 +541,76 @@ static void close_conns(struct worker *w)
     }
 }
 
-static void serve(struct worker *w)
+/* Wait (WAIT) or only look (!WAIT) for requests on this thread's
+ * connections, the listen socket and the hand-over queue, and serve what
+ * is ready, connections already open first: nginx is waiting on those.
+ * A connection whose answer is held is not asked again. Returns how many
+ * requests were served, or -1 when the thread must stop. */
+static int poll_serve(struct worker *w, int wait)
 {
+    static const struct timespec now = { 0, 0 };
     struct pollfd pfd[CONNS_PER_THREAD + 3];
     int slot[CONNS_PER_THREAD + 3];
+    int n = 0, free_slot = -1, listen_at = -1, take_at = -1, served = 0, rc;
+    int room = w->batch_max - w->nheld;
 
+    pfd[n++] = (struct pollfd){ .fd = wake_pipe[0], .events = POLLIN };
+    for (int i = 0; i < CONNS_PER_THREAD; i++) {
+        if (w->conns[i].ipcFd < 0) {
+            if (free_slot < 0)
+                free_slot = i;
+            continue;
+        }
+        if (w->holding[i])
+            continue;
+        slot[n] = i;
+        pfd[n++] = (struct pollfd){ .fd = w->conns[i].ipcFd, .events = POLLIN };
+    }
+    if (free_slot >= 0) {
+        slot[n] = free_slot;
+        listen_at = n;
+        pfd[n++] = (struct pollfd){ .fd = w->listen_fd, .events = POLLIN };
+        if (oak_handover_fd() >= 0) {
+            take_at = n;
+            pfd[n++] = (struct pollfd){ .fd = oak_handover_fd(), .events = POLLIN };
+        }
+    }
+    rc = ppoll(pfd, (nfds_t)n, wait ? NULL : &now, &w->waitmask);
+    if (rc < 0) {
+        if (errno == EINTR)
+            return 0;
+        oak_error("worker: poll: %s", strerror(errno));
+        stop_all();
+        return -1;
+    }
+    /* a full batch leaves the rest ready for after its commit */
+    for (int i = 1; i < n && !stop_requested && served < room; i++)
+        if (pfd[i].revents && i != listen_at && i != take_at)
+            served += serve_one(w, &w->conns[slot[i]]);
+    if (listen_at >= 0 && !stop_requested && served < room && (pfd[listen_at].revents & POLLIN))
+        served += serve_one(w, &w->conns[slot[listen_at]]);
+    if (take_at >= 0 && !stop_requested && (pfd[take_at].revents & POLLIN))
+        adopt(w);
+    return served;
+}
+
+/* Whether an open batch should take in more requests before it commits. */
+static int batch_has_room(const struct worker *w)
+{
+    return oak_db_batch_open() && !stop_requested && w->nheld < w->batch_max &&
+           oak_now_ms() - w->batch_t0 < GROUP_COMMIT_MS;
+}
+
+static void serve(struct worker *w)
+{
     oak_db_use(w->db);
     while (!stop_requested) {
-        int n = 0, free_slot = -1, listen_at = -1, take_at = -1, rc;
-
-        pfd[n++] = (struct pollfd){ .fd = wake_pipe[0], .events = POLLIN };
-        for (int i = 0; i < CONNS_PER_THREAD; i++) {
-            if (w->conns[i].ipcFd < 0) {
-                if (free_slot < 0)
-                    free_slot = i;
-                continue;
-            }
-            slot[n] = i;
-            pfd[n++] = (struct pollfd){ .fd = w->conns[i].ipcFd, .events = POLLIN };
-        }
-        if (free_slot >= 0) {
-            slot[n] = free_slot;
-            listen_at = n;
-            pfd[n++] = (struct pollfd){ .fd = w->listen_fd, .events = POLLIN };
-            if (oak_handover_fd() >= 0) {
-                take_at = n;
-                pfd[n++] = (struct pollfd){ .fd = oak_handover_fd(), .events = POLLIN };
-            }
-        }
-        rc = ppoll(pfd, (nfds_t)n, NULL, &w->waitmask);
-        if (rc < 0) {
-            if (errno == EINTR)
-                continue;
-            oak_error("worker: poll: %s", strerror(errno));
-            stop_all();
-            break;
-        }
-        /* open connections first: nginx is already waiting on those */
-        for (int i = 1; i < n && !stop_requested; i++)
-            if (pfd[i].revents && i != listen_at && i != take_at)
-                serve_one(w, &w->conns[slot[i]]);
-        if (listen_at >= 0 && !stop_requested && (pfd[listen_at].revents & POLLIN))
-            serve_one(w, &w->conns[slot[listen_at]]);
-        if (take_at >= 0 && !stop_requested && (pfd[take_at].revents & POLLIN))
-            adopt(w);
+        if (w->batch_max > 1 && w->db)
+            oak_db_batch_start();
+        if (poll_serve(w, 1) >= 0)
+            while (batch_has_room(w) && poll_serve(w, 0) > 0)
+                ;
+        batch_end(w);
     }
     close_conns(w);
     oak_db_use(NULL);
@@ -510,6 +633,9 @@ static int worker_init(struct worker *w, struct oak_app *app, int listen_fd,
     w->app = app;
     w->listen_fd = listen_fd;
     w->waitmask = *waitmask;
+    w->batch_max = app->cfg.group_commit < GROUP_COMMIT_MAX ? app->cfg.group_commit : GROUP_COMMIT_MAX;
+    if (w->batch_max < 1)
+        w->batch_max = 1;
     oak_arena_init(&w->arena, 16384);
     for (int i = 0; i < CONNS_PER_THREAD; i++)
         if (FCGX_InitRequest(&w->conns[i], listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
@@ -534,6 +660,10 @@ static void worker_free(struct worker *w)
     oak_buf_free(&w->resp_headers);
     oak_buf_free(&w->resp_body);
     oak_buf_free(&w->out);
+    for (int i = 0; i < GROUP_COMMIT_MAX; i++) {
+        oak_buf_free(&w->held[i].out);
+        oak_buf_free(&w->held[i].line);
+    }
     free(w->body_buf);
 }
 

@@ -111,7 +111,10 @@ scripts = scripts"
 oak_config registry "$extra"
 # max_requests = 0: a worker recycled in the middle of a case would escape
 # the profile (perf follows the pids it was given)
-ok "oakseed starts (workers = 2, threads = 1)" oak_start -o server.max_requests=0 ||
+# OAK_BENCH_SET: one more setting for both instances, e.g.
+# database.group_commit=1 to compare with a commit per request
+set -- -o server.max_requests=0 ${OAK_BENCH_SET:+-o "$OAK_BENCH_SET"}
+ok "oakseed starts (workers = 2, threads = 1)" oak_start "$@" ||
     bail_out "cannot start oakseed"
 oak_plain_pid=$OAK_PID
 # the second instance: same database, its own socket, pid file and log
@@ -121,7 +124,7 @@ sed -e 's|run/oakseed.sock|run/oakseed-t.sock|' -e 's|run/oakseed.pid|run/oaksee
     -e 's|log/oakseed.log|log/oakseed-t.log|' "$conf_t.in" > "$conf_t"
 saved="$oak_conf|$oak_sock|$oak_pidfile"
 oak_conf=$conf_t oak_sock=$oak_tmp/run/oakseed-t.sock oak_pidfile=$oak_tmp/run/oakseed-t.pid
-ok "oakseed starts (workers = 2, threads = $oak_threads)" oak_start -o "server.threads=$oak_threads" -o server.max_requests=0 ||
+ok "oakseed starts (workers = 2, threads = $oak_threads)" oak_start -o "server.threads=$oak_threads" "$@" ||
     bail_out "cannot start the threaded oakseed"
 oak_threads_pid=$OAK_PID
 oak_conf=${saved%%|*} saved=${saved#*|}
