@@ -36,6 +36,8 @@ struct oak_db {
     int batching;                  /* begin opens a savepoint in the batch */
     int batch_open;                /* the batch's BEGIN IMMEDIATE ran */
     int batch_lost;                /* SQLite rolled the batch back: nothing more joins */
+    int guarding;                  /* SQL from a handler is being prepared */
+    int denied_tx;                 /* guard_tx refused a statement of it */
 };
 
 static _Thread_local struct oak_db *current;
@@ -154,6 +156,43 @@ static int refuse_lost(struct oak_error *err)
                  "the group commit this request joined was rolled back");
     }
     return OAK_EIO;
+}
+
+/*
+ * The authorizer. Inside an open batch the transaction is the worker's: a
+ * handler's raw BEGIN, COMMIT or ROLLBACK (db_exec, db_prepare) would end
+ * it under the other members, so those are refused at prepare time. The
+ * handler's own savepoints nest inside the member and stay allowed.
+ */
+static int guard_tx(void *ud, int action, const char *op, const char *name,
+                    const char *schema, const char *trigger)
+{
+    struct oak_db *db = ud;
+
+    (void)op; (void)schema; (void)trigger;
+    if (!db->guarding || !db->batch_open)
+        return SQLITE_OK;
+    if (action == SQLITE_TRANSACTION ||
+        (action == SQLITE_SAVEPOINT && name && sqlite3_stricmp(name, "oak_member") == 0)) {
+        db->denied_tx = 1;
+        return SQLITE_DENY;
+    }
+    return SQLITE_OK;
+}
+
+/* After handler SQL failed to prepare: say why when guard_tx refused it. */
+static int guard_result(struct oak_db *db, int code, struct oak_error *err)
+{
+    db->guarding = 0;
+    if (!db->denied_tx)
+        return code;
+    db->denied_tx = 0;
+    if (err) {
+        err->code = OAK_ESTATE;
+        snprintf(err->message, sizeof err->message,
+                 "transaction statements are the host's here: use db_begin, db_commit and db_rollback");
+    }
+    return OAK_ESTATE;
 }
 
 void oak_db_use(struct oak_db *db) { current = db; }
@@ -292,6 +331,7 @@ struct oak_db *oak_db_open(const struct oak_db_options *o, char *err, size_t err
     /* replaces SQLite's automatic checkpoint (see wal_hook) */
     db->checkpoint_frames = o->checkpoint_frames > 0 ? o->checkpoint_frames : 1000;
     sqlite3_wal_hook(db->conn, wal_hook, db);
+    sqlite3_set_authorizer(db->conn, guard_tx, db);
     return db;
 fail:
     sqlite3_close(db->conn);
@@ -361,13 +401,15 @@ int oak_db_prepare(const char *sql, oak_stmt **out, struct oak_error *err)
     }
     const char *tail = NULL;
 
+    db->guarding = 1;
     rc = sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, &tail);
     if (rc != SQLITE_OK) {
-        int code = fill_err(err, db->conn, rc);
+        int code = guard_result(db, fill_err(err, db->conn, rc), err);
         free(s->sql);
         free(s);
         return code;
     }
+    db->guarding = 0;
     while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == '\r' || *tail == ';'))
         tail++;
     if (!s->st || (tail && *tail)) {
@@ -483,7 +525,10 @@ int oak_db_exec(const char *sql, struct oak_error *err)
         return OAK_ESTATE;
     if (oak_db_writes_refused())
         return refuse_latched(err);
-    return exec_sql(sql, err);
+    if (batch_gone(current))
+        return refuse_lost(err);
+    current->guarding = 1;
+    return guard_result(current, exec_sql(sql, err), err);
 }
 
 int oak_db_begin(struct oak_error *err)
@@ -511,7 +556,7 @@ int oak_db_begin(struct oak_error *err)
         if (rc == OAK_OK)
             current->batch_open = 1;
         if (rc == OAK_OK)
-            rc = oak_db_exec("SAVEPOINT oak_member", err);
+            rc = exec_sql("SAVEPOINT oak_member", err);
     }
     if (rc == OAK_OK)
         current->in_tx = 1;

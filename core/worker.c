@@ -339,13 +339,16 @@ static void hold(struct worker *w, FCGX_Request *fr, struct oak_req *req, double
 static void batch_end(struct worker *w)
 {
     struct oak_error err = { 0 };
-    int failed = 0;
+    int failed = 0, open = oak_db_batch_open();
 
     if (oak_db_batch_end(!w->batch_broken, &err) != OAK_OK || w->batch_broken) {
         failed = 1;
         if (w->nheld)
             oak_error("worker: group commit of %d request%s failed (%s): answering 503",
                       w->nheld, w->nheld == 1 ? "" : "s", err.message[0] ? err.message : "out of memory");
+    } else if (open) {
+        oak_debug("worker: group commit of %d request%s, %.2fms after the first began",
+                  w->nheld, w->nheld == 1 ? "" : "s", oak_now_ms() - w->batch_t0);
     }
     for (int i = 0; i < w->nheld; i++) {
         struct held *h = &w->held[i];

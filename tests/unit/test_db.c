@@ -34,6 +34,21 @@ static const char *text1(const char *sql, char *buf, size_t len)
     return buf;
 }
 
+/* Rows with v = V, read on another connection (what is durable to others). */
+static int other_count(sqlite3 *conn, const char *v)
+{
+    sqlite3_stmt *st;
+    int n = -1;
+
+    if (sqlite3_prepare_v2(conn, "SELECT count(*) FROM demo_t WHERE v = ?", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, v, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
 static const struct oak_migration good[] = {
     { 1, "t", "CREATE TABLE demo_t (id INTEGER PRIMARY KEY, v TEXT UNIQUE);" },
     { 2, "i", "CREATE INDEX demo_t_v ON demo_t(v);" },
@@ -174,6 +189,83 @@ int main(void)
     oak_db_step(a, NULL);
     is_int(oak_db_reset_all(), 1, "one forgotten statement reset");
     is_int(oak_db_reset_all(), 0, "none left");
+
+    /* group commit: members of one batch, seen by a second connection */
+    {
+        struct oak_db *other = oak_db_open(&o, err, sizeof err);
+        sqlite3 *oc = oak_db_sqlite(other);
+
+        ok(other != NULL, "a second connection");
+        oak_db_batch_start();
+        ok(!oak_db_batch_open(), "batch: not open before a member begins");
+        is_int(scalar("SELECT count(*) FROM demo_t"), 2, "batch: a read alone does not open it");
+        ok(!oak_db_batch_open(), "batch: still not open after a read");
+        is_int(oak_db_begin(&e), OAK_OK, "batch: first member begins");
+        ok(oak_db_batch_open(), "batch: open once a member began");
+        ok(oak_db_in_tx(), "batch: in a transaction inside a member");
+        is_int(oak_db_begin(&e), OAK_ESTATE, "batch: a nested begin is refused");
+        oak_db_exec("INSERT INTO demo_t(v) VALUES ('m1')", NULL);
+        is_int(oak_db_commit(&e), OAK_OK, "batch: first member commits");
+        ok(!oak_db_in_tx(), "batch: between members the handler is not in a transaction");
+        is_int(other_count(oc, "m1"), 0, "batch: a committed member is not yet seen by others");
+        is_int(oak_db_begin(&e), OAK_OK, "batch: second member begins");
+        oak_db_exec("INSERT INTO demo_t(v) VALUES ('m2')", NULL);
+        is_int(oak_db_rollback(), OAK_OK, "batch: second member rolls back");
+        is_int(scalar("SELECT count(*) FROM demo_t WHERE v IN ('m1','m2')"), 1,
+               "batch: the rollback undid the second member alone");
+        is_int(oak_db_begin(&e), OAK_OK, "batch: third member begins");
+        oak_db_exec("INSERT INTO demo_t(v) VALUES ('m3')", NULL);
+        is_int(oak_db_exec("INSERT INTO demo_t(v) VALUES ('m1')", &e), OAK_EEXIST,
+               "batch: a member's failing statement");
+        is_int(oak_db_exec("COMMIT", &e), OAK_ESTATE, "batch: a raw COMMIT from a handler is refused");
+        ok(strstr(e.message, "db_begin") != NULL, "with a message naming the way (%s)", e.message);
+        is_int(oak_db_prepare("ROLLBACK", &a, &e), OAK_ESTATE, "batch: so is a prepared ROLLBACK");
+        is_int(oak_db_exec("RELEASE oak_member", &e), OAK_ESTATE, "batch: and the member's savepoint");
+        is_int(oak_db_exec("SAVEPOINT mine; INSERT INTO demo_t(v) VALUES ('sp'); ROLLBACK TO mine; RELEASE mine",
+                           &e), OAK_OK, "batch: a handler's own savepoint works");
+        ok(oak_db_in_tx(), "batch: the member is still open after all that");
+        is_int(oak_db_commit(&e), OAK_OK, "batch: third member commits what it has");
+        is_int(oak_db_rollback(), OAK_ESTATE, "batch: a rollback outside a member is refused");
+        is_int(oak_db_batch_end(1, &e), OAK_OK, "batch: ends with one commit");
+        ok(!oak_db_batch_open(), "batch: closed after its end");
+        is_int(other_count(oc, "m1") + other_count(oc, "m3"), 2, "batch: both members now seen by others");
+        is_int(other_count(oc, "m2"), 0, "batch: the rolled-back member never was");
+
+        /* KEEP 0 undoes every member */
+        oak_db_batch_start();
+        oak_db_begin(&e);
+        oak_db_exec("INSERT INTO demo_t(v) VALUES ('k1')", NULL);
+        is_int(oak_db_commit(&e), OAK_OK, "batch: a member joins a batch that will not be kept");
+        is_int(oak_db_batch_end(0, &e), OAK_EIO, "batch: ending it unkept reports the failure");
+        is_int(scalar("SELECT count(*) FROM demo_t WHERE v='k1'"), 0, "batch: the member was rolled back");
+        ok(sqlite3_get_autocommit(oak_db_sqlite(db)), "batch: no transaction left open");
+
+        /* SQLite rolling the whole transaction back (as a full disk may) */
+        oak_db_batch_start();
+        oak_db_begin(&e);
+        oak_db_exec("INSERT INTO demo_t(v) VALUES ('l1')", NULL);
+        oak_db_commit(&e);
+        sqlite3_exec(oak_db_sqlite(db), "ROLLBACK", NULL, NULL, NULL);
+        is_int(oak_db_begin(&e), OAK_EIO, "batch lost: the next member is refused");
+        ok(strstr(e.message, "rolled back") != NULL, "with a message (%s)", e.message);
+        is_int(oak_db_exec("INSERT INTO demo_t(v) VALUES ('l2')", &e), OAK_EIO,
+               "batch lost: a write in autocommit mode is refused too");
+        is_int(oak_db_batch_end(1, &e), OAK_EIO, "batch lost: its end reports the failure");
+        is_int(other_count(oc, "l1") + other_count(oc, "l2"), 0, "batch lost: nothing of it stored");
+        is_int(oak_db_exec("INSERT INTO demo_t(v) VALUES ('after')", &e), OAK_OK,
+               "after a lost batch the next write works");
+        is_int(other_count(oc, "after"), 1, "and is committed at once outside a batch");
+
+        /* a batch ended while a member is still open is not kept */
+        oak_db_batch_start();
+        oak_db_begin(&e);
+        oak_db_exec("INSERT INTO demo_t(v) VALUES ('open')", NULL);
+        is_int(oak_db_batch_end(1, &e), OAK_EIO, "batch: ended inside a member fails");
+        ok(!oak_db_in_tx(), "batch: and leaves no transaction");
+        is_int(scalar("SELECT count(*) FROM demo_t WHERE v='open'"), 0, "batch: the open member is gone");
+        oak_db_close(other);
+        oak_db_use(db);
+    }
 
     /* backup and restore */
     is_int(oak_db_backup(db, bpath, err, sizeof err), 0, "backup");
