@@ -49,16 +49,26 @@ int oak_buf_puts(struct oak_buf *b, const char *s)
 int oak_buf_printf(struct oak_buf *b, const char *fmt, ...)
 {
     va_list ap;
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
     int n;
 
+    /* print into the room there is; only a line that does not fit is
+     * printed a second time, after growing */
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
     va_end(ap);
-    if (n < 0 || oak_buf_reserve(b, (size_t)n) < 0)
+    if (n < 0)
         return -1;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    if ((size_t)n >= room) {
+        if (oak_buf_reserve(b, (size_t)n) < 0) {
+            if (room)
+                b->data[b->len] = '\0';
+            return -1;
+        }
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
@@ -17,6 +18,26 @@ static int log_level = OAK_L_INFO;
 static int log_fd = 2;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+/* An access line per request: the date part of the stamp is formatted
+ * once a second per thread, and the pid once per process (forgotten in a
+ * forked child). */
+static pid_t log_pid;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+static _Thread_local time_t stamp_sec = -1;
+static _Thread_local char stamp[32];
+static _Thread_local size_t stamp_len;
+
+static void forget_pid(void) { log_pid = 0; }
+static void watch_forks(void) { pthread_atfork(NULL, NULL, forget_pid); }
+
+static pid_t current_pid(void)
+{
+    pthread_once(&pid_once, watch_forks);
+    if (!log_pid)
+        log_pid = getpid();
+    return log_pid;
+}
 
 int oak_log_level_parse(const char *s)
 {
@@ -69,11 +90,16 @@ void oak_vlog(int level, const char *prefix, const char *fmt, va_list ap)
     if (level > log_level)
         return;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (ts.tv_sec != stamp_sec) {
+        gmtime_r(&ts.tv_sec, &tm);
+        stamp_len = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        stamp_sec = ts.tv_sec;
+    }
+    memcpy(line, stamp, stamp_len);
+    n = stamp_len;
     r = snprintf(line + n, sizeof line - n, ".%03ldZ [%s] [%ld] %s%s",
                  ts.tv_nsec / 1000000L, oak_log_level_name(level),
-                 (long)getpid(), prefix ? prefix : "", prefix ? ": " : "");
+                 (long)current_pid(), prefix ? prefix : "", prefix ? ": " : "");
     if (r > 0 && (size_t)r < sizeof line - n)
         n += (size_t)r;
     r = vsnprintf(line + n, sizeof line - n, fmt, ap);
