@@ -317,7 +317,8 @@ struct oak_db *oak_db_open(const struct oak_db_options *o, char *err, size_t err
              "PRAGMA foreign_keys=ON;"
              "PRAGMA secure_delete=ON;"
              "PRAGMA synchronous=%s;"
-             "PRAGMA trusted_schema=OFF;",
+             "PRAGMA trusted_schema=OFF;"
+             "PRAGMA temp_store=MEMORY;",
              sync_names[o->synchronous & 3]);
     rc = sqlite3_exec(db->conn, pragmas, NULL, NULL, &msg);
     if (rc == SQLITE_OK && !o->readonly)

@@ -96,6 +96,7 @@ int main(void)
     is_int(scalar("PRAGMA foreign_keys"), 1, "foreign_keys on");
     is_int(scalar("PRAGMA synchronous"), 2, "synchronous FULL");
     is_int(scalar("PRAGMA secure_delete"), 1, "secure_delete on");
+    is_int(scalar("PRAGMA temp_store"), 2, "temp_store MEMORY (statement journals of group commit members)");
     ok(oak_db_ping(), "ping answers");
 
     /* migrations */
