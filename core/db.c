@@ -6,6 +6,8 @@
 #include "json.h"
 #include "log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +38,7 @@ struct oak_db {
     int batching;                  /* begin opens a savepoint in the batch */
     int batch_open;                /* the batch's BEGIN IMMEDIATE ran */
     int batch_lost;                /* SQLite rolled the batch back: nothing more joins */
+    int has_turn;                  /* holds the writers' turn (take_turn) */
     int guarding;                  /* SQL from a handler is being prepared */
     int denied_tx;                 /* guard_tx refused a statement of it */
 };
@@ -68,18 +71,102 @@ static _Thread_local int saw_io_error;
 static atomic_int local_latch;
 static atomic_int *latch = &local_latch;
 
+/*
+ * The writers' turn. SQLite has one write lock per database and no queue
+ * for it: a connection that finds it taken polls (busy_wait). With group
+ * commit a worker keeps the lock for a whole group (up to 10 ms and an
+ * fsync), so the others would poll all that while and, waking late, often
+ * find the holder already in its next group. So the workers of one daemon
+ * first wait for their turn on a robust process-shared mutex, mapped with
+ * the latch: the waiter sleeps in the kernel, costs nothing, and wakes as
+ * soon as the turn is given back. SQLite's lock stays the authority (the
+ * CLI and writes outside a transaction do not take the turn). A worker
+ * that dies holding the turn leaves EOWNERDEAD to the next: it is made
+ * consistent and passed on. Without the shared map (CLI, tests) there is
+ * no turn.
+ */
+struct shared {
+    atomic_int latch;
+    pthread_mutex_t turn;
+};
+static struct shared *shared;
+
 int oak_db_latch_share(void)
 {
-    void *p;
+    pthread_mutexattr_t a;
+    struct shared *p;
+    int ok;
 
-    if (latch != &local_latch)
+    if (shared)
         return 0;
-    p = mmap(NULL, sizeof *latch, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    p = mmap(NULL, sizeof *p, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return -1;
-    latch = p;
-    atomic_store(latch, atomic_load(&local_latch));
+    ok = pthread_mutexattr_init(&a) == 0;
+    ok = ok && pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) == 0 &&
+         pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) == 0 &&
+         pthread_mutex_init(&p->turn, &a) == 0;
+    pthread_mutexattr_destroy(&a);
+    if (!ok) {
+        munmap(p, sizeof *p);
+        errno = ENOMEM;
+        return -1;
+    }
+    atomic_store(&p->latch, atomic_load(&local_latch));
+    latch = &p->latch;
+    shared = p;
     return 0;
+}
+
+/* Wait, up to busy_timeout, for the writers' turn. */
+static int take_turn(struct oak_db *db, struct oak_error *err)
+{
+    struct timespec until;
+    int rc;
+
+    if (!shared || db->has_turn)
+        return OAK_OK;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += db->busy_timeout / 1000;
+    until.tv_nsec += (long)(db->busy_timeout % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    rc = pthread_mutex_timedlock(&shared->turn, &until);
+    if (rc == EOWNERDEAD) {
+        oak_warn("database: a worker died while writing; its transaction was rolled back");
+        pthread_mutex_consistent(&shared->turn);
+        rc = 0;
+    }
+    if (rc == 0) {
+        db->has_turn = 1;
+        return OAK_OK;
+    }
+    if (err) {
+        err->code = OAK_EBUSY;
+        snprintf(err->message, sizeof err->message, "database is locked (%s)",
+                 rc == ETIMEDOUT ? "other workers' writes took longer than busy_timeout" : strerror(rc));
+    }
+    return OAK_EBUSY;
+}
+
+static void give_turn(struct oak_db *db)
+{
+    if (db->has_turn) {
+        db->has_turn = 0;
+        pthread_mutex_unlock(&shared->turn);
+    }
+}
+
+/* BEGIN IMMEDIATE in the writers' turn. */
+static int begin_write(struct oak_db *db, struct oak_error *err)
+{
+    int rc = take_turn(db, err);
+
+    if (rc == OAK_OK && (rc = oak_db_exec("BEGIN IMMEDIATE", err)) != OAK_OK)
+        give_turn(db);
+    return rc;
 }
 
 int oak_db_writes_refused(void)
@@ -357,6 +444,7 @@ void oak_db_close(struct oak_db *db)
     }
     if (!sqlite3_get_autocommit(db->conn))
         sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+    give_turn(db);
     sqlite3_close(db->conn);
     if (current == db)
         current = NULL;
@@ -548,12 +636,12 @@ int oak_db_begin(struct oak_error *err)
         return OAK_ESTATE;
     }
     if (!current->batching) {
-        rc = oak_db_exec("BEGIN IMMEDIATE", err);
+        rc = begin_write(current, err);
     } else if (batch_gone(current)) {
         rc = refuse_lost(err);
     } else {
         /* the first member takes the write lock for the whole batch */
-        rc = current->batch_open ? OAK_OK : oak_db_exec("BEGIN IMMEDIATE", err);
+        rc = current->batch_open ? OAK_OK : begin_write(current, err);
         if (rc == OAK_OK)
             current->batch_open = 1;
         if (rc == OAK_OK)
@@ -620,6 +708,7 @@ int oak_db_commit(struct oak_error *err)
     if (rc != OAK_OK && !sqlite3_get_autocommit(current->conn))
         sqlite3_exec(current->conn, "ROLLBACK", NULL, NULL, NULL);
     current->in_tx = 0;
+    give_turn(current);
     return rc;
 }
 
@@ -633,8 +722,13 @@ int oak_db_rollback(void)
     if (current->batch_open)
         return was ? member_rollback() : OAK_ESTATE;
     /* also ends a transaction opened with raw SQL through db_exec */
-    if (!sqlite3_get_autocommit(current->conn))
-        return exec_sql("ROLLBACK", NULL);
+    if (!sqlite3_get_autocommit(current->conn)) {
+        int rc = exec_sql("ROLLBACK", NULL);
+
+        give_turn(current);
+        return rc;
+    }
+    give_turn(current);
     return was ? OAK_OK : OAK_ESTATE;
 }
 
@@ -674,6 +768,7 @@ int oak_db_batch_end(int keep, struct oak_error *err)
     db->batch_lost = 0;
     if (rc != OAK_OK && !sqlite3_get_autocommit(db->conn))
         sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+    give_turn(db);
     return rc;
 }
 

@@ -70,10 +70,12 @@ int oak_db_in_tx(void);
 void oak_db_batch_start(void);
 int oak_db_batch_open(void);
 int oak_db_batch_end(int keep, struct oak_error *err);
-/* The daemon-wide write latch (see db.c): the master calls
- * oak_db_latch_share once before it forks workers, so a write or sync
- * failure seen by one worker stops writes in all of them until restart.
- * Returns 0, or -1 when the shared page cannot be mapped. */
+/* The daemon-wide write latch and writers' turn (see db.c): the master
+ * calls oak_db_latch_share once before it forks workers, so a write or
+ * sync failure seen by one worker stops writes in all of them until
+ * restart, and a worker waiting to write sleeps until the one writing
+ * commits instead of polling SQLite's lock. Returns 0, or -1 when the
+ * shared page cannot be mapped. */
 int oak_db_latch_share(void);
 /* 1 once a write or sync failed: every write is refused with OAK_EIO. */
 int oak_db_writes_refused(void);

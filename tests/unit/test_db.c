@@ -2,10 +2,13 @@
  * test_db.c - the SQLite service: connection pragmas, the statement cache,
  * error-code mapping, transactions, migrations and backup/restore.
  */
+#include "clock.h"
 #include "db.h"
 #include "tap.h"
 
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/oak-test-db-XXXXXX";
@@ -266,6 +269,51 @@ int main(void)
         is_int(scalar("SELECT count(*) FROM demo_t WHERE v='open'"), 0, "batch: the open member is gone");
         oak_db_close(other);
         oak_db_use(db);
+    }
+
+    /* the writers' turn, shared as the daemon's master shares it */
+    {
+        int to_parent[2], status = -1;
+        pid_t child;
+        double t0;
+        char byte;
+
+        is_int(oak_db_latch_share(), 0, "the latch and the writers' turn are shared");
+        ok(pipe(to_parent) == 0, "a pipe");
+        child = fork();
+        if (child == 0) {
+            struct oak_db *cdb = oak_db_open(&o, err, sizeof err);
+
+            oak_db_use(cdb);
+            if (oak_db_begin(NULL) == OAK_OK && oak_db_exec("INSERT INTO demo_t(v) VALUES ('dead')", NULL) == OAK_OK)
+                (void)!write(to_parent[1], "b", 1);
+            pause();                      /* holds the turn until killed */
+            _exit(1);
+        }
+        close(to_parent[1]);
+        ok(read(to_parent[0], &byte, 1) == 1, "another process began a write and holds the turn");
+        t0 = oak_now_ms();
+        is_int(oak_db_begin(&e), OAK_EBUSY, "turn: a begin waits, then gives up after busy_timeout");
+        ok(oak_now_ms() - t0 >= 900, "not before busy_timeout (%.0f ms)", oak_now_ms() - t0);
+        ok(strstr(e.message, "busy_timeout") != NULL, "saying why (%s)", e.message);
+        ok(!oak_db_in_tx(), "turn: no transaction after the refusal");
+        kill(child, SIGKILL);
+        waitpid(child, &status, 0);
+        ok(WIFSIGNALED(status), "the holder is killed while it holds the turn");
+        t0 = oak_now_ms();
+        is_int(oak_db_begin(&e), OAK_OK, "turn: the next begin gets it (the dead holder's is taken over)");
+        ok(oak_now_ms() - t0 < 900, "at once (%.0f ms)", oak_now_ms() - t0);
+        is_int(scalar("SELECT count(*) FROM demo_t WHERE v='dead'"), 0, "the dead holder's write is not there");
+        is_int(oak_db_rollback(), OAK_OK, "rollback gives the turn back");
+        is_int(oak_db_begin(&e), OAK_OK, "so it can be taken again");
+        is_int(oak_db_commit(&e), OAK_OK, "and commit gives it back too");
+        oak_db_batch_start();
+        is_int(oak_db_begin(&e), OAK_OK, "a batch takes the turn with its first member");
+        is_int(oak_db_commit(&e), OAK_OK, "the member commits");
+        is_int(oak_db_batch_end(1, &e), OAK_OK, "the batch ends");
+        is_int(oak_db_begin(&e), OAK_OK, "and gave the turn back");
+        oak_db_rollback();
+        close(to_parent[0]);
     }
 
     /* backup and restore */
