@@ -19,12 +19,15 @@
  * person_index holds it on every registration of that person, for the
  * staff search.
  */
+#define _POSIX_C_SOURCE 200809L   /* gmtime_r */
+
 #include "registry.h"
 #include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The card signature as issued, so the public verify compares instead of
  * signing again; NULL on rows made before it (verify re-signs those). */
@@ -544,15 +547,16 @@ static int keep_replaced_card(const struct registry_donor *d, const char *replac
 
 /* Seal every personal field of D into its row (after an insert, and after
  * an amendment, since the ciphertexts are bound to the row's region), and
- * keep the card signature of its number, region and month with them. */
-static int seal_personal(oak_req *req, struct registry_donor *d)
+ * keep its card signature (card_sign, made before the transaction: it is
+ * half a registration's CPU and needs nothing the row holds) with them;
+ * REPLACED is the signature of the card an amendment replaced, or NULL. */
+static int seal_personal(oak_req *req, struct registry_donor *d, const char *replaced)
 {
     struct oak_error err;
     oak_stmt *st;
-    const char *replaced = d->card_sig;
-    int rc = card_sign(req, d);
+    int rc = keep_replaced_card(d, replaced);
 
-    if (rc != OAK_OK || (rc = keep_replaced_card(d, replaced)) != OAK_OK)
+    if (rc != OAK_OK)
         return rc;
     rc = host->db_prepare("UPDATE registry_donors SET name_enc = ?1, id_enc = ?2, mobile_enc = ?3,"
                           " contact_enc = ?4, guardian_enc = ?5, card_sig = ?7 WHERE id = ?6", &st, &err);
@@ -591,24 +595,45 @@ static int add_revision(const struct registry_donor *d, const char *what, const 
 }
 
 /* Insert D's row with a fresh number (a clash of random numbers retries). */
+/* A new donor's number and registration time, and its card signed for
+ * them (before the transaction: see seal_personal). */
+static int new_card(oak_req *req, struct registry_donor *d)
+{
+    char number[17], now[21];
+    time_t t = time(NULL);
+    struct tm tm;
+    int rc = registry_new_number('D', d->region, number);
+
+    if (rc != OAK_OK)
+        return rc;
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    d->number = host->req_strdup(req, number);
+    d->registered_at = host->req_strdup(req, now);
+    if (!d->number || !d->registered_at)
+        return OAK_ENOMEM;
+    return card_sign(req, d);
+}
+
+/* Insert D under the number new_card gave it (a new one, signed again,
+ * when that is taken). */
 static int insert_row(oak_req *req, struct registry_donor *d, const char *idx, const char *code_hash,
                       const char *birth_month)
 {
-    char number[17];
     struct oak_error err;
     oak_stmt *st;
     int rc = OAK_EEXIST;
 
     for (int attempt = 0; attempt < 4 && rc == OAK_EEXIST; attempt++) {
-        if ((rc = registry_new_number('D', d->region, number)) != OAK_OK)
+        if (attempt > 0 && (rc = new_card(req, d)) != OAK_OK)
             return rc;
         rc = host->db_prepare("INSERT INTO registry_donors(number, region, id_index, person_index, code_hash,"
-                              " age, gender, birth_month, ethnicity, all_organs, organs, body)"
-                              " VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                              " RETURNING id, registered_at", &st, &err);
+                              " age, gender, birth_month, ethnicity, all_organs, organs, body, registered_at)"
+                              " VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                              " RETURNING id", &st, &err);
         if (rc != OAK_OK)
             return failed("insert", &err, rc);
-        host->db_bind_text(st, 1, number, -1);
+        host->db_bind_text(st, 1, d->number, -1);
         host->db_bind_int(st, 2, d->region);
         host->db_bind_text(st, 3, idx, -1);
         host->db_bind_text(st, 4, code_hash, -1);
@@ -622,11 +647,10 @@ static int insert_row(oak_req *req, struct registry_donor *d, const char *idx, c
         host->db_bind_int(st, 9, d->all_organs);
         host->db_bind_text(st, 10, organ_csv(req, d->organs), -1);
         host->db_bind_int(st, 11, d->body);
+        host->db_bind_text(st, 12, d->registered_at, -1);
         rc = host->db_step(st, &err);
         if (rc == OAK_ROW) {
             d->rowid = host->db_column_int(st, 0);
-            d->registered_at = host->req_strdup(req, host->db_column_text(st, 1));
-            d->number = host->req_strdup(req, number);
             d->status = "active";
         }
         host->db_finish(st);
@@ -759,7 +783,7 @@ static int store_new(oak_req *req, struct donor_input *in, const char *idx, cons
     snprintf(month, sizeof month, "%.7s", in->id.birth_date);
     if ((rc = registry_supersede(req, REGISTRY_DONOR, idx, &old)) != OAK_OK ||
         (rc = insert_row(req, d, idx, code_hash, month)) != OAK_OK ||
-        (rc = seal_personal(req, d)) != OAK_OK ||
+        (rc = seal_personal(req, d, NULL)) != OAK_OK ||
         (rc = add_revision(d, "registered", "")) != OAK_OK ||
         (rc = queue_actions(req, validated, d)) != OAK_OK ||
         (rc = run_after_submit(req, d, 0)) != OAK_OK ||
@@ -808,7 +832,7 @@ static int donors_create(oak_req *req, void *ud)
     if ((rc = host->blind_index(ID_DOMAIN, in.id.normalized, 18, idx)) != OAK_OK ||
         (rc = registry_new_code(code, shown)) != OAK_OK ||
         (rc = registry_code_hash("donor.access", code, code_hash)) != OAK_OK ||
-        (rc = host->db_begin(&err)) != OAK_OK) {
+        (rc = new_card(req, &in.d)) != OAK_OK || (rc = host->db_begin(&err)) != OAK_OK) {
         host->json_decref(validated);
         return rc;
     }
@@ -994,6 +1018,7 @@ static int donors_amend(oak_req *req, void *ud)
     struct registry_donor d;
     struct oak_error err;
     oak_json *validated = NULL;
+    const char *replaced;
     char fields[128];
     int rc = authenticate(req, body, &d);
 
@@ -1012,11 +1037,12 @@ static int donors_amend(oak_req *req, void *ud)
         return host->error(req, 422, "validation_failed", REGISTRY_CHECK_MSG);
     if ((rc = run_validate(req, &d, 1, &validated)) != OAK_OK)
         return rc == 1 ? OAK_OK : rc;
-    if ((rc = host->db_begin(&err)) != OAK_OK) {
+    replaced = d.card_sig;
+    if ((rc = card_sign(req, &d)) != OAK_OK || (rc = host->db_begin(&err)) != OAK_OK) {
         host->json_decref(validated);
         return rc;
     }
-    if ((rc = update_row(req, &d)) == OAK_OK && (rc = seal_personal(req, &d)) == OAK_OK &&
+    if ((rc = update_row(req, &d)) == OAK_OK && (rc = seal_personal(req, &d, replaced)) == OAK_OK &&
         (rc = add_revision(&d, "amended", fields)) == OAK_OK &&
         (rc = queue_actions(req, validated, &d)) == OAK_OK && (rc = run_after_submit(req, &d, 1)) == OAK_OK)
         rc = host->audit(req, "registry.donor.amend", "donor", d.number, d.region, fields);
