@@ -225,6 +225,7 @@ fi
 # logging to $oak_tmp/valgrind/; oak_cleanup fails the test when one of
 # them logged a memory error or a definite leak.
 oak_valgrind=
+oak_started=0
 if [ -n "${OAK_VALGRIND:-}" ]; then
     mkdir -p "$oak_tmp/valgrind"
     chmod 1777 "$oak_tmp/valgrind"
@@ -331,6 +332,13 @@ oak_cleanup() {
         echo "Bail out! a sanitizer reported an error in a process of this test (see above)"
         oak_failed=$((oak_failed + 1))
         [ "$oak_status" != 0 ] || oak_status=1
+    fi
+    if [ -n "$oak_valgrind" ] && [ "$oak_started" = 1 ] && [ -z "$(ls -A "$oak_tmp/valgrind")" ]; then
+        echo "Bail out! the daemon was started but left no valgrind log: it did not run under valgrind"
+        oak_failed=$((oak_failed + 1))
+        [ "$oak_status" != 0 ] || oak_status=1
+    elif [ -n "$oak_valgrind" ]; then
+        diag "valgrind: $(ls "$oak_tmp/valgrind" | wc -l) process log(s) checked"
     fi
     if [ -n "$oak_valgrind" ] &&
         oak_vg=$(grep -l 'ERROR SUMMARY: [1-9]\|definitely lost: [1-9]' "$oak_tmp"/valgrind/* 2> /dev/null); then
@@ -459,6 +467,7 @@ oak_health_ok() {
 # check when empty) and answers /api/health (on $FCGI_CONNECT or
 # $oak_sock). Sets OAK_PID.
 oak_start() {
+    oak_started=1
     # shellcheck disable=SC2086
     (cd / && exec $oak_valgrind "$OAKSEED" serve -c "$oak_conf" "$@") \
         >> "$oak_tmp/log/oakseed.out" 2>&1 < /dev/null &
