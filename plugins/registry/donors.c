@@ -93,6 +93,11 @@ const char registry_sql_donors[] =
     " done_by TEXT);"
     "CREATE INDEX registry_followups_state ON registry_followups(state, region);";
 
+/* A registration's follow-ups (the staff detail view) were found by
+ * scanning every follow-up: a view cost grew with the registry. */
+const char registry_sql_followups_donor[] =
+    "CREATE INDEX registry_followups_donor ON registry_followups(donor_id);";
+
 #define TABLE "registry_donors"
 #define ID_DOMAIN "registry.id_number"
 #define SEP "\x1f"   /* between the parts of a sealed contact person */

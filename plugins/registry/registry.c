@@ -16,6 +16,7 @@ static const struct oak_migration registry_migrations[] = {
     { 3, "donor card signatures as issued", registry_sql_card_sig },
     { 4, "registering again after a withdrawal; replaced donor cards", registry_sql_donor_renewal },
     { 5, "a new living will after a revocation; sealed read reasons", registry_sql_will_renewal },
+    { 6, "follow-ups found by their registration", registry_sql_followups_donor },
     { 0, NULL, NULL }
 };
 

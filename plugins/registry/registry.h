@@ -23,6 +23,7 @@ extern const char registry_sql_wills[];
 extern const char registry_sql_card_sig[];
 extern const char registry_sql_donor_renewal[];
 extern const char registry_sql_will_renewal[];
+extern const char registry_sql_followups_donor[];
 
 int registry_donors_init(oak_plugin_ctx *ctx, struct oak_error *err);
 int registry_wills_init(oak_plugin_ctx *ctx, struct oak_error *err);

@@ -465,6 +465,8 @@ is "$(jget name)" "张丽华" "name"
 like "$(jget id_number)" '^530502\*{8}222.$' "masked ID"
 like "$(body)" '"guardian":\{"name":"张建国","relation":"父亲","mobile":"136\*\*\*\*1111"\}' "guardian, masked"
 like "$(body)" '"followups":\[\{"id":[0-9]+,"type":"review"' "with its follow-ups"
+like "$(sql "$oak_db" "EXPLAIN QUERY PLAN SELECT id, type, recipient, reason, state, created_at FROM registry_followups WHERE donor_id = 1 ORDER BY id")" \
+    'USING INDEX registry_followups_donor' "a registration's follow-ups are found by index, not by a scan of all"
 unlike "$(body)" "$ID4|13600001111" "no number in clear"
 as clerk GET "/api/registry/staff/donors/$NUM4"
 is "$R_status" 403 "a role without registry.read: 403 on the detail"
