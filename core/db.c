@@ -714,7 +714,7 @@ int oak_db_commit(struct oak_error *err)
 
 int oak_db_rollback(void)
 {
-    int was = current && current->in_tx;
+    int was = current && current->in_tx, rc;
 
     if (!current)
         return OAK_ESTATE;
@@ -722,14 +722,12 @@ int oak_db_rollback(void)
     if (current->batch_open)
         return was ? member_rollback() : OAK_ESTATE;
     /* also ends a transaction opened with raw SQL through db_exec */
-    if (!sqlite3_get_autocommit(current->conn)) {
-        int rc = exec_sql("ROLLBACK", NULL);
-
-        give_turn(current);
-        return rc;
-    }
+    if (!sqlite3_get_autocommit(current->conn))
+        rc = exec_sql("ROLLBACK", NULL);
+    else
+        rc = was ? OAK_OK : OAK_ESTATE;
     give_turn(current);
-    return was ? OAK_OK : OAK_ESTATE;
+    return rc;
 }
 
 void oak_db_batch_start(void)

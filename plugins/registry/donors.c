@@ -599,7 +599,6 @@ static int add_revision(const struct registry_donor *d, const char *what, const 
     return rc == OAK_DONE ? OAK_OK : failed("revision", &err, rc);
 }
 
-/* Insert D's row with a fresh number (a clash of random numbers retries). */
 /* A new donor's number and registration time, and its card signed for
  * them (before the transaction: see seal_personal). */
 static int new_card(oak_req *req, struct registry_donor *d)

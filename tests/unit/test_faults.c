@@ -461,12 +461,12 @@ int main(void)
     const char *preload = getenv("LD_PRELOAD");
     char dir[] = "/tmp/oak-test-faults-XXXXXX", conf[300], keys[300], err[1024];
     struct oak_cli cli = { 0 };
-    long cap = capenv ? strtol(capenv, NULL, 10) : 4000;
+    long cap = capenv ? strtol(capenv, NULL, 10) : 4000, stride;
     long long rows;
     FILE *f;
 
-    if (strideenv && strtol(strideenv, NULL, 10) > 1)
-        alloc_stride = strtol(strideenv, NULL, 10);
+    if (strideenv && (stride = strtol(strideenv, NULL, 10)) > 1)
+        alloc_stride = stride;
 
     if (!pdir || !src) {
         printf("1..0 # SKIP OAK_PLUGIN_BUILD_DIR or top_srcdir not set (run via make check)\n");
