@@ -46,6 +46,17 @@ int oak_buf_puts(struct oak_buf *b, const char *s)
     return oak_buf_append(b, s, strlen(s));
 }
 
+int oak_buf_putu(struct oak_buf *b, unsigned long long v)
+{
+    char d[20];
+    size_t n = sizeof d;
+
+    do
+        d[--n] = (char)('0' + v % 10);
+    while ((v /= 10) && n);
+    return oak_buf_append(b, d + n, sizeof d - n);
+}
+
 int oak_buf_printf(struct oak_buf *b, const char *fmt, ...)
 {
     va_list ap;

@@ -18,6 +18,8 @@ struct oak_buf {
 int oak_buf_reserve(struct oak_buf *b, size_t extra);
 int oak_buf_append(struct oak_buf *b, const void *p, size_t n);
 int oak_buf_puts(struct oak_buf *b, const char *s);
+/* V in decimal, without printf: for the few numbers of every response. */
+int oak_buf_putu(struct oak_buf *b, unsigned long long v);
 int oak_buf_printf(struct oak_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void oak_buf_reset(struct oak_buf *b);
 void oak_buf_free(struct oak_buf *b);

@@ -23,12 +23,14 @@ struct oak_stmt {
     char *sql;
     uint32_t hash;
     int in_use;
+    struct oak_db *db;
     struct oak_stmt *next;
 };
 
 struct oak_db {
     sqlite3 *conn;
     struct oak_stmt *buckets[NBUCKETS];
+    int stmts_in_use;              /* so oak_db_reset_all need not walk them all */
     int in_tx;
     int busy_timeout;              /* ms */
     double busy_since;             /* when the current wait began */
@@ -514,10 +516,12 @@ int oak_db_prepare(const char *sql, oak_stmt **out, struct oak_error *err)
         return OAK_EINVAL;
     }
     s->hash = h;
+    s->db = db;
     s->next = db->buckets[h % NBUCKETS];
     db->buckets[h % NBUCKETS] = s;
 found:
     s->in_use = 1;
+    db->stmts_in_use++;
     *out = s;
     return OAK_OK;
 }
@@ -561,6 +565,8 @@ void oak_db_finish(oak_stmt *s)
         return;
     sqlite3_reset(s->st);
     sqlite3_clear_bindings(s->st);
+    if (s->in_use)
+        s->db->stmts_in_use--;
     s->in_use = 0;
 }
 
@@ -573,7 +579,7 @@ int oak_db_reset_all(void)
 {
     int n = 0;
 
-    if (!current)
+    if (!current || !current->stmts_in_use)
         return 0;
     for (int i = 0; i < NBUCKETS; i++)
         for (struct oak_stmt *s = current->buckets[i]; s; s = s->next)

@@ -39,7 +39,7 @@ const char *oak_env_get(char **env, const char *name)
     size_t n = strlen(name);
 
     for (char **e = env; e && *e; e++)
-        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+        if (**e == *name && strncmp(*e, name, n) == 0 && (*e)[n] == '=')
             return *e + n + 1;
     return NULL;
 }
@@ -72,7 +72,13 @@ int oak_req_parse_params(struct oak_req *req, char **env, const char *gen_id,
 
     req->env = env;
     rid = oak_env_get(env, "REQUEST_ID");
-    snprintf(req->id, sizeof req->id, "%s", is_hex32(rid) ? rid : gen_id);
+    {
+        const char *id = is_hex32(rid) ? rid : gen_id;
+        size_t n = strnlen(id, sizeof req->id - 1);
+
+        memcpy(req->id, id, n);
+        req->id[n] = '\0';
+    }
 
     req->method = oak_env_get(env, "REQUEST_METHOD");
     if (!req->method || !*req->method || strlen(req->method) > 16) {
@@ -269,11 +275,9 @@ static int render(struct oak_req *req)
     return 0;
 }
 
-int oak_resp_raw(struct oak_req *req, int status, const char *type, const void *p, size_t n)
+/* The answer STATUS of TYPE, its body already in req->resp_body. */
+static int answered(struct oak_req *req, int status, const char *type)
 {
-    no_answer(req);
-    if (oak_buf_append(req->resp_body, p, n) < 0)
-        return -1;
     req->status = status;
     req->resp_type = type;
     req->responded = 1;
@@ -284,24 +288,28 @@ int oak_resp_raw(struct oak_req *req, int status, const char *type, const void *
     return 0;
 }
 
+int oak_resp_raw(struct oak_req *req, int status, const char *type, const void *p, size_t n)
+{
+    no_answer(req);
+    if (oak_buf_append(req->resp_body, p, n) < 0)
+        return -1;
+    return answered(req, status, type);
+}
+
 int oak_resp_json(struct oak_req *req, int status, json_t *body)
 {
-    char *s;
     int rc;
 
-    if (!body) {
-        no_answer(req);
+    no_answer(req);
+    if (!body)
         return -1;
-    }
-    s = oak_json_dump(body);
+    rc = oak_json_dump_buf(body, req->resp_body);
     json_decref(body);
-    if (!s) {
+    if (rc < 0) {
         no_answer(req);
         return -1;
     }
-    rc = oak_resp_raw(req, status, "application/json; charset=utf-8", s, strlen(s));
-    free(s);
-    return rc;
+    return answered(req, status, "application/json; charset=utf-8");
 }
 
 int oak_resp_error_field(struct oak_req *req, const char *field, const char *message)
@@ -399,13 +407,18 @@ int oak_resp_serialize(struct oak_req *req, struct oak_buf *out)
     const char *cache = has_header(req->resp_headers, "Cache-Control") ? "" : "Cache-Control: no-store\r\n";
 
     oak_buf_reset(out);
-    if (oak_buf_printf(out, "Status: %d %s\r\n", req->status, oak_status_text(req->status)) < 0)
+    if (oak_buf_puts(out, "Status: ") < 0 || oak_buf_putu(out, (unsigned)req->status) < 0 ||
+        oak_buf_puts(out, " ") < 0 || oak_buf_puts(out, oak_status_text(req->status)) < 0 ||
+        oak_buf_puts(out, "\r\n") < 0)
         return -1;
-    if (!no_body && oak_buf_printf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-                                   req->resp_type ? req->resp_type : "application/json; charset=utf-8",
-                                   req->resp_body->len) < 0)
+    if (!no_body &&
+        (oak_buf_puts(out, "Content-Type: ") < 0 ||
+         oak_buf_puts(out, req->resp_type ? req->resp_type : "application/json; charset=utf-8") < 0 ||
+         oak_buf_puts(out, "\r\nContent-Length: ") < 0 || oak_buf_putu(out, req->resp_body->len) < 0 ||
+         oak_buf_puts(out, "\r\n") < 0))
         return -1;
-    if (oak_buf_printf(out, "X-Request-Id: %s\r\n%s", req->id, cache) < 0 ||
+    if (oak_buf_puts(out, "X-Request-Id: ") < 0 || oak_buf_puts(out, req->id) < 0 ||
+        oak_buf_puts(out, "\r\n") < 0 || oak_buf_puts(out, cache) < 0 ||
         oak_buf_append(out, req->resp_headers->data ? req->resp_headers->data : "",
                        req->resp_headers->len) < 0 ||
         oak_buf_append(out, "\r\n", 2) < 0)

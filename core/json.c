@@ -2,6 +2,7 @@
  * json.c - bounded JSON parsing and the error envelope (see json.h).
  */
 #include "json.h"
+#include "buf.h"
 #include "urlencode.h"
 
 #include <stdio.h>
@@ -122,4 +123,14 @@ json_t *oak_json_envelope(const char *code, const char *message, json_t *fields,
 char *oak_json_dump(const json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+static int append_cb(const char *p, size_t n, void *b)
+{
+    return oak_buf_append(b, p, n);
+}
+
+int oak_json_dump_buf(const json_t *v, struct oak_buf *b)
+{
+    return json_dump_callback(v, append_cb, b, JSON_COMPACT | JSON_ENCODE_ANY) == 0 ? 0 : -1;
 }

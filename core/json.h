@@ -36,5 +36,9 @@ json_t *oak_json_envelope(const char *code, const char *message, json_t *fields,
 
 /* Compact serialisation, UTF-8 kept as is. Caller frees. */
 char *oak_json_dump(const json_t *v);
+/* The same text appended to B (no string of its own to allocate and copy).
+ * 0, or -1 when memory ran out (B then holds part of it). */
+struct oak_buf;
+int oak_json_dump_buf(const json_t *v, struct oak_buf *b);
 
 #endif

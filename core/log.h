@@ -29,6 +29,15 @@ void oak_log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void oak_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void oak_vlog(int level, const char *prefix, const char *fmt, va_list ap);
 
+/* Hold a line back in this thread's buffer (4 KB), to be written with
+ * the next line it logs or at oak_log_flush(), whichever comes first; a
+ * full buffer is written first. For lines a busy thread writes often
+ * (access lines): the caller flushes before it waits for work, and a
+ * thread that dies without flushing loses what it held. */
+void oak_log_held(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int oak_log_pending(void);
+void oak_log_flush(void);
+
 #define oak_error(...) oak_log(OAK_L_ERROR, __VA_ARGS__)
 #define oak_warn(...)  oak_log(OAK_L_WARN, __VA_ARGS__)
 #define oak_info(...)  oak_log(OAK_L_INFO, __VA_ARGS__)

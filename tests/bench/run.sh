@@ -301,7 +301,7 @@ is "$(grep -c . "$oak_tmp/mem")" 4 "memory read for the 4 oakseed workers"
 # time per request, then lists the program's hottest functions.
 : > "$oak_tmp/profile"
 if [ -n "${OAK_BENCH_PROFILE:-}" ] && command -v perf > /dev/null 2>&1; then
-    for pc in oak_verify oak_verify_ka_threads c_lookup oak_register; do
+    for pc in oak_verify oak_verify_ka oak_verify_ka_threads c_lookup oak_register; do
         url=$(sed -n "s/^$pc|\([^|]*\)|.*/\1/p" "$oak_tmp/cases")
         [ -n "$url" ] || continue
         case $pc in

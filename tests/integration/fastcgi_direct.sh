@@ -2,10 +2,11 @@
 # fastcgi_direct.sh - oakseed spoken to directly over FastCGI with cgi-fcgi
 # (no nginx): the core routes, the error envelope, 404/405, HEAD, request
 # ids, a JSON and a form POST with byte-accurate CONTENT_LENGTH read back,
-# malformed params, and a TCP listener.
+# malformed params, a connection closed as soon as it is answered (clean,
+# not waiting for the client), and a TCP listener.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 
-oak_require cgi-fcgi sqlite3
+oak_require cgi-fcgi sqlite3 python3
 
 oak_plugins example
 oak_config example
@@ -134,7 +135,14 @@ is "$R_status" 400 "malformed percent-encoding in the query -> 400"
 fcgi GET /api/health
 is "$R_status" 200 "still healthy after the malformed requests"
 
-ok "access log line written for each request" oak_log_has 'access POST /api/example/greetings 201 [0-9.]+ms [0-9a-f]{32}$'
+# ---- the end of a connection nginx does not keep ----------------------------------------
+# answered, then closed at once and cleanly, without waiting for the client
+# to close its side: two clients keep theirs open (as many as the workers),
+# and a third is still answered at once
+run python3 "$top_srcdir/tests/integration/fcgi_close.py" "$oak_sock" 2
+is "$out" "ok 2" "answered and closed at once, cleanly, while clients keep their side open"
+
+ok "access log line written for each request" oak_wait_log 'access POST /api/example/greetings 201 [0-9.]+ms [0-9a-f]{32}$' 5
 
 # ---- TCP listener ------------------------------------------------------------------------
 port=$(oak_freeport)
@@ -150,6 +158,8 @@ tcp_pid=$OAK_PID
 fcgi GET "/api/example/greetings/$id"
 is "$R_status" 200 "TCP listener: GET greeting -> 200 (same database)"
 is "$(jget name)" "$name" "TCP listener: same data"
+run python3 "$top_srcdir/tests/integration/fcgi_close.py" "127.0.0.1:$port" 2
+is "$out" "ok 2" "TCP: answered and closed at once with a FIN, not a reset"
 ok "TCP instance stops on SIGTERM" oak_stop "$tcp_pid"
 is "$oak_stop_status" 0 "TCP instance exit status 0"
 unset FCGI_CONNECT

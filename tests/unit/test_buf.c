@@ -54,6 +54,13 @@ int main(void)
     ok(b.data == NULL && b.len == 0 && b.cap == 0, "free leaves an empty buffer");
     is_int(oak_buf_printf(&b, "%d", 42), 0, "usable again after free");
     is_str(b.data, "42", "with its text");
+    oak_buf_reset(&b);
+    is_int(oak_buf_putu(&b, 0), 0, "putu 0");
+    oak_buf_puts(&b, " ");
+    oak_buf_putu(&b, 200);
+    oak_buf_puts(&b, " ");
+    oak_buf_putu(&b, 18446744073709551615ULL);
+    is_str(b.data, "0 200 18446744073709551615", "putu: decimal, zero and the largest value too");
     oak_buf_free(&b);
     return done_testing();
 }

@@ -3,9 +3,10 @@
  * escaped quotes and backslashes, unbalanced text), oak_json_parse_body
  * (accepted bodies, syntax errors with a position, the depth limit checked
  * before jansson, duplicate keys), the error envelope with and without
- * fields, and oak_json_dump keeping UTF-8 unescaped.
+ * fields, and oak_json_dump (and oak_json_dump_buf) keeping UTF-8 unescaped.
  */
 #include "json.h"
+#include "buf.h"
 #include "tap.h"
 
 #include <stdlib.h>
@@ -235,6 +236,30 @@ static void test_dump(void)
     is_str(s, "42", "a bare integer can be dumped");
     free(s);
     json_decref(v);
+
+    /* into a buffer: the same text, after what the buffer held */
+    {
+        struct oak_buf b = OAK_BUF_INIT;
+        json_t *big = json_array();
+
+        oak_buf_puts(&b, "x=");
+        v = json_pack("{s:s,s:i}", "名字", "张三 😀", "n", 7);
+        is_int(oak_json_dump_buf(v, &b), 0, "dump into a buffer");
+        s = oak_json_dump(v);
+        ok(s && strcmp(b.data, "x=") != 0 && strcmp(b.data + 2, s) == 0, "the same text as oak_json_dump, appended (%s)", b.data);
+        is_int((int)b.len, (int)strlen(s) + 2, "its length counted");
+        free(s);
+        json_decref(v);
+        for (int i = 0; i < 2000; i++)
+            json_array_append_new(big, json_string("一二三四五六七八九十"));
+        oak_buf_reset(&b);
+        is_int(oak_json_dump_buf(big, &b), 0, "a dump larger than the buffer grows it");
+        s = oak_json_dump(big);
+        ok(s && b.len == strlen(s) && strcmp(b.data, s) == 0, "and is whole (%zu bytes)", b.len);
+        free(s);
+        json_decref(big);
+        oak_buf_free(&b);
+    }
 }
 
 int main(void)

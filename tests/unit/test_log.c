@@ -1,8 +1,9 @@
 /*
  * test_log.c - the log line: UTC stamp with milliseconds, level, the pid
  * of the process that logged (a forked child its own, not its parent's),
- * the level threshold, and control characters flattened so one event is
- * one line.
+ * the level threshold, control characters flattened so one event is
+ * one line, and the lines a thread holds back (oak_log_held) written in
+ * order, whole, before its next line or at its flush.
  */
 #include "log.h"
 #include "tap.h"
@@ -75,6 +76,39 @@ int main(void)
     snprintf(want, sizeof want, " [info] [%ld] parent again", (long)getpid());
     ok(strstr(buf, want) != NULL, "and the parent still its own");
     is_str(line_n(5, buf, sizeof buf), "", "four lines in all");
+
+    /* held lines: out at the next line logged or at the flush, in order */
+    oak_log_held(OAK_L_INFO, "access held %d", 1);
+    oak_log_held(OAK_L_DEBUG, "not at info level, not even held");
+    ok(oak_log_pending(), "a held line is pending");
+    is_str(line_n(5, buf, sizeof buf), "", "and not yet in the file");
+    oak_log_held(OAK_L_INFO, "access held %d", 2);
+    oak_warn("direct");
+    ok(!oak_log_pending(), "a direct line takes the held ones with it");
+    ok(strstr(line_n(5, buf, sizeof buf), "[info] ") && strstr(buf, "access held 1"), "held 1 first");
+    ok(strstr(line_n(6, buf, sizeof buf), "access held 2") != NULL, "then held 2");
+    ok(strstr(line_n(7, buf, sizeof buf), "[warn] ") && strstr(buf, "direct"), "then the direct line");
+    oak_log_held(OAK_L_INFO, "access held\nwith a newline");
+    oak_log_flush();
+    ok(!oak_log_pending(), "flushed");
+    ok(strstr(line_n(8, buf, sizeof buf), "access held with a newline") && stamp_ok(buf),
+       "a flushed held line is a whole line like any other (%s)", buf);
+    /* more than the buffer holds: the full buffer goes first, no line is cut */
+    for (int i = 0; i < 200; i++)
+        oak_log_held(OAK_L_INFO, "access many %03d %s", i,
+                     "..............................................");
+    oak_log_flush();
+    {
+        int whole = 0;
+
+        for (int i = 0; i < 200; i++) {
+            snprintf(want, sizeof want, "access many %03d ....", i);
+            whole += stamp_ok(line_n(9 + i, buf, sizeof buf)) && strstr(buf, want) &&
+                     buf[strlen(buf) - 1] == '.';
+        }
+        is_int(whole, 200, "200 held lines, more than one buffer, all whole and in order");
+    }
+    is_str(line_n(209, buf, sizeof buf), "", "208 lines in all");
     oak_log_close();
     unlink(path);
     return done_testing();
