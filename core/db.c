@@ -35,6 +35,7 @@ struct oak_db {
     int busy_timeout;              /* ms */
     double busy_since;             /* when the current wait began */
     int checkpoint_frames;         /* a commit past this many WAL frames checkpoints */
+    int checkpoint_due;            /* after the writers' turn is given back */
     /* group commit (oak_db_batch_start): transactions become savepoints
      * of one transaction that oak_db_batch_end commits */
     int batching;                  /* begin opens a savepoint in the batch */
@@ -153,12 +154,18 @@ static int take_turn(struct oak_db *db, struct oak_error *err)
     return OAK_EBUSY;
 }
 
+static void checkpoint(struct oak_db *db);
+
 static void give_turn(struct oak_db *db)
 {
     if (db->has_turn) {
         db->has_turn = 0;
         pthread_mutex_unlock(&shared->turn);
     }
+    /* a batch's checkpoint waits until its answers are sent
+     * (oak_db_checkpoint_due) */
+    if (db->checkpoint_due && !db->batching && sqlite3_get_autocommit(db->conn))
+        checkpoint(db);
 }
 
 /* BEGIN IMMEDIATE in the writers' turn. */
@@ -338,21 +345,40 @@ static int fill_err(struct oak_error *err, sqlite3 *conn, int rc)
  * closes ignores its errors too; that one is harmless for the same reason
  * (the WAL is kept when it fails, and the next checkpoint copies every
  * frame again) and the connection is gone anyway.
+ *
+ * A commit made in the writers' turn (take_turn) checkpoints after it has
+ * given the turn back: a passive checkpoint does not keep writers out, and
+ * copying a thousand pages and syncing the database file held every other
+ * worker's registrations up for milliseconds.
  */
-static int wal_hook(void *ud, sqlite3 *conn, const char *name, int frames)
+static void checkpoint(struct oak_db *db)
 {
-    struct oak_db *db = ud;
     int rc;
 
-    if (frames < db->checkpoint_frames || oak_db_writes_refused())
-        return SQLITE_OK;
-    rc = sqlite3_wal_checkpoint_v2(conn, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    db->checkpoint_due = 0;
+    if (oak_db_writes_refused())
+        return;
+    rc = sqlite3_wal_checkpoint_v2(db->conn, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) {
         if (!lost_write(rc))
             oak_warn("database: a checkpoint failed (%s); the WAL keeps its frames for the next one",
                      sqlite3_errstr(rc));
-        note_failure(conn, rc);
+        note_failure(db->conn, rc);
     }
+}
+
+static int wal_hook(void *ud, sqlite3 *conn, const char *name, int frames)
+{
+    struct oak_db *db = ud;
+
+    (void)conn;
+    (void)name;
+    if (frames < db->checkpoint_frames || oak_db_writes_refused())
+        return SQLITE_OK;
+    if (db->has_turn)
+        db->checkpoint_due = 1;
+    else
+        checkpoint(db);
     return SQLITE_OK;
 }
 
@@ -754,9 +780,10 @@ int oak_db_batch_end(int keep, struct oak_error *err)
 
     if (!db)
         return OAK_OK;
-    db->batching = 0;
-    if (!db->batch_open)
+    if (!db->batch_open) {
+        db->batching = 0;
         return OAK_OK;
+    }
     db->batch_open = 0;
     if (db->in_tx) {
         /* the worker ends a batch between requests only */
@@ -773,7 +800,14 @@ int oak_db_batch_end(int keep, struct oak_error *err)
     if (rc != OAK_OK && !sqlite3_get_autocommit(db->conn))
         sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
     give_turn(db);
+    db->batching = 0;
     return rc;
+}
+
+void oak_db_checkpoint_due(void)
+{
+    if (current && current->checkpoint_due && !current->in_tx && sqlite3_get_autocommit(current->conn))
+        checkpoint(current);
 }
 
 int oak_db_in_tx(void)

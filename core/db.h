@@ -70,6 +70,10 @@ int oak_db_in_tx(void);
 void oak_db_batch_start(void);
 int oak_db_batch_open(void);
 int oak_db_batch_end(int keep, struct oak_error *err);
+/* Run the WAL checkpoint the last commit left due, if any: a batch's
+ * commit leaves it for after its answers have been sent (a checkpoint
+ * copies up to checkpoint_frames pages and syncs the database file). */
+void oak_db_checkpoint_due(void);
 /* The daemon-wide write latch and writers' turn (see db.c): the master
  * calls oak_db_latch_share once before it forks workers, so a write or
  * sync failure seen by one worker stops writes in all of them until

@@ -406,6 +406,7 @@ static void batch_end(struct worker *w)
     }
     w->nheld = 0;
     w->batch_broken = 0;
+    oak_db_checkpoint_due();
 }
 
 /* V as 16 lower-case hex digits (a request id is two of them). */

@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -314,6 +315,46 @@ int main(void)
         is_int(oak_db_begin(&e), OAK_OK, "and gave the turn back");
         oak_db_rollback();
         close(to_parent[0]);
+    }
+
+    /* the checkpoint of a commit in the turn runs once the turn is given
+     * back; a batch's waits until its answers are out (oak_db_checkpoint_due) */
+    {
+        struct oak_db_options co = o;
+        struct oak_db *ck;
+        struct stat st;
+        off_t before;
+
+        co.checkpoint_frames = 1;
+        ck = oak_db_open(&co, err, sizeof err);
+        oak_db_use(ck);
+        oak_db_exec("PRAGMA wal_checkpoint(TRUNCATE)", NULL);
+        before = stat(path, &st) == 0 ? st.st_size : -1;
+        oak_db_batch_start();
+        ok(oak_db_begin(&e) == OAK_OK &&
+           oak_db_exec("INSERT INTO demo_t(v) VALUES (hex(randomblob(30000)))", NULL) == OAK_OK &&
+           oak_db_commit(&e) == OAK_OK, "a batch member writes 60 kB");
+        is_int(oak_db_batch_end(1, &e), OAK_OK, "the batch commits");
+        stat(path, &st);
+        ok(st.st_size == before, "its checkpoint has not run yet (%lld bytes)", (long long)st.st_size);
+        ok(!oak_db_in_tx() && oak_db_begin(&e) == OAK_OK && oak_db_rollback() == OAK_OK,
+           "and the turn is free meanwhile");
+        oak_db_checkpoint_due();
+        stat(path, &st);
+        ok(st.st_size > before + 50000, "oak_db_checkpoint_due runs it (%lld bytes)", (long long)st.st_size);
+        before = st.st_size;
+        oak_db_checkpoint_due();
+        stat(path, &st);
+        ok(st.st_size == before, "and only once");
+        ok(oak_db_begin(&e) == OAK_OK &&
+           oak_db_exec("INSERT INTO demo_t(v) VALUES (hex(randomblob(30000)))", NULL) == OAK_OK &&
+           oak_db_commit(&e) == OAK_OK, "a transaction outside a batch writes 60 kB more");
+        stat(path, &st);
+        ok(st.st_size > before + 50000, "its checkpoint ran as it gave the turn back (%lld bytes)",
+           (long long)st.st_size);
+        oak_db_exec("DELETE FROM demo_t WHERE length(v) = 60000", NULL);
+        oak_db_close(ck);
+        oak_db_use(db);
     }
 
     /* backup and restore */
