@@ -10,6 +10,7 @@
  */
 #include "crypto.h"
 #include "keyfile.h"
+#include "urlencode.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -378,11 +379,10 @@ int oak_field_key_id(const char *stored, char *id, size_t idlen)
 int oak_blind_index(const struct oak_keyring *kr, const char *domain, const void *data, size_t len,
                     char out[OAK_BLIND_INDEX_LEN])
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char subkey[SUBKEY_LEN], prefix[4], mac[32];
     EVP_MAC_CTX *mc = NULL;
     OSSL_PARAM params[2];
-    size_t maclen = 0, dl, i;
+    size_t maclen = 0, dl;
     int rc = OAK_ERROR;
 
     if (out)
@@ -405,11 +405,7 @@ int oak_blind_index(const struct oak_keyring *kr, const char *domain, const void
         ERR_clear_error();
         goto out;
     }
-    for (i = 0; i < sizeof mac; i++) {
-        out[2 * i] = digits[mac[i] >> 4];
-        out[2 * i + 1] = digits[mac[i] & 15];
-    }
-    out[2 * sizeof mac] = '\0';
+    oak_hex_encode(mac, sizeof mac, out);
     rc = OAK_OK;
 out:
     EVP_MAC_CTX_free(mc);

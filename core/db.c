@@ -154,7 +154,7 @@ static int take_turn(struct oak_db *db, struct oak_error *err)
     return OAK_EBUSY;
 }
 
-static void checkpoint(struct oak_db *db);
+static void checkpoint_if_due(struct oak_db *db);
 
 static void give_turn(struct oak_db *db)
 {
@@ -164,8 +164,8 @@ static void give_turn(struct oak_db *db)
     }
     /* a batch's checkpoint waits until its answers are sent
      * (oak_db_checkpoint_due) */
-    if (db->checkpoint_due && !db->batching && sqlite3_get_autocommit(db->conn))
-        checkpoint(db);
+    if (!db->batching)
+        checkpoint_if_due(db);
 }
 
 /* BEGIN IMMEDIATE in the writers' turn. */
@@ -365,6 +365,12 @@ static void checkpoint(struct oak_db *db)
                      sqlite3_errstr(rc));
         note_failure(db->conn, rc);
     }
+}
+
+static void checkpoint_if_due(struct oak_db *db)
+{
+    if (db->checkpoint_due && !db->in_tx && sqlite3_get_autocommit(db->conn))
+        checkpoint(db);
 }
 
 static int wal_hook(void *ud, sqlite3 *conn, const char *name, int frames)
@@ -806,8 +812,8 @@ int oak_db_batch_end(int keep, struct oak_error *err)
 
 void oak_db_checkpoint_due(void)
 {
-    if (current && current->checkpoint_due && !current->in_tx && sqlite3_get_autocommit(current->conn))
-        checkpoint(current);
+    if (current)
+        checkpoint_if_due(current);
 }
 
 int oak_db_in_tx(void)

@@ -125,17 +125,11 @@ static int hex_key(const char *s, size_t len, unsigned char *out)
 /* Write a fresh random key as HEX_LEN lower-case digits plus a NUL. */
 static int random_hex_key(char out[HEX_LEN + 1])
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char k[OAK_KEY_LEN];
-    size_t i;
 
     if (RAND_bytes(k, sizeof k) != 1)
         return -1;
-    for (i = 0; i < OAK_KEY_LEN; i++) {
-        out[2 * i] = digits[k[i] >> 4];
-        out[2 * i + 1] = digits[k[i] & 15];
-    }
-    out[HEX_LEN] = '\0';
+    oak_hex_encode(k, sizeof k, out);
     OPENSSL_cleanse(k, sizeof k);
     return 0;
 }

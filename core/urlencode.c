@@ -1,5 +1,5 @@
 /*
- * urlencode.c - percent-decoding, query/form/cookie parsing (see urlencode.h).
+ * urlencode.c - percent-decoding, query/form/cookie parsing, hex digits (see urlencode.h).
  */
 #include "urlencode.h"
 #include "arena.h"
@@ -15,6 +15,18 @@ int oak_hex_value(int c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+void oak_hex_encode(const void *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *b = p;
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
 }
 
 int oak_utf8_valid(const char *str, size_t len)

@@ -26,6 +26,8 @@ long oak_url_decode(char *dst, const char *src, size_t len, int plus_space);
 
 /* Value of one hex digit, or -1. */
 int oak_hex_value(int c);
+/* P[0..n) as 2n lower-case hex digits and a NUL into OUT. */
+void oak_hex_encode(const void *p, size_t n, char *out);
 
 /* 1 when S[0..len) is well-formed UTF-8 without NUL. */
 int oak_utf8_valid(const char *s, size_t len);

@@ -43,6 +43,7 @@
 #include "plugins.h"
 #include "router.h"
 #include "scripts.h"
+#include "urlencode.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -105,7 +106,8 @@ struct worker {
     struct oak_app *app;
     struct oak_arena arena;
     struct oak_buf resp_headers, resp_body, out;
-    unsigned long long id_prefix, id_counter;
+    char id_prefix[17];            /* a request id: these 16 hex digits, then the counter's */
+    unsigned long long id_counter;
     char *body_buf;
     size_t body_cap;
     /* the serving thread's own */
@@ -272,11 +274,11 @@ void oak_dispatch(struct oak_app *app, struct oak_req *req)
  * nginx sends nothing more on a connection it does not keep, and a plain
  * close() is just as clean: detached, libfcgi skips the shutdown, the wait
  * for nginx's side and its two system calls. Reading that last record
- * costs nothing when it came with the rest, as it does from nginx. */
+ * costs nothing when it came with the rest, as it does from nginx; EOF
+ * without an error is that record. */
 static void finish(FCGX_Request *c)
 {
-    if (!c->keepConnection && FCGX_GetChar(c->in) == EOF && FCGX_HasSeenEOF(c->in) == EOF &&
-        FCGX_GetError(c->in) == 0)
+    if (!c->keepConnection && FCGX_GetChar(c->in) == EOF && FCGX_GetError(c->in) == 0)
         FCGX_Detach(c);
     FCGX_Finish_r(c);
 }
@@ -325,18 +327,19 @@ static int reopen_db(struct worker *w)
     return 1;
 }
 
-/* "access METHOD PATH STATUS 1.23ms ID", held back until the thread has
- * nothing to do (poll_serve) or its buffer is full; the time to the
- * hundredth of a millisecond, without floating-point formatting. */
-static void access_line(const char *a, const char *sep, const char *b, int status, double t0,
+/* "access METHOD PATH STATUS 1.23ms ID" (PATH NULL: METHOD holds both),
+ * held back until the thread has nothing to do (poll_serve) or its buffer
+ * is full; the time to the hundredth of a millisecond, without
+ * floating-point formatting. */
+static void access_line(const char *method, const char *path, int status, double t0,
                         const char *id)
 {
     long us = (long)((oak_now_ms() - t0) * 1000.0);
 
     if (us < 0)
         us = 0;
-    oak_log_held(OAK_L_INFO, "access %s%s%s %d %ld.%02ldms %s", a, sep, b, status, us / 1000,
-                 us % 1000 / 10, id);
+    oak_log_held(OAK_L_INFO, "access %s%s%s %d %ld.%02ldms %s", method, path ? " " : "",
+                 path ? path : "", status, us / 1000, us % 1000 / 10, id);
 }
 
 /* Keep REQ's answer on FR until its batch is committed (batch_end). When
@@ -402,18 +405,11 @@ static void batch_end(struct worker *w)
         finish(c);
         w->holding[h->slot] = 0;
         if (w->app->cfg.access_log)
-            access_line(h->line.data ? h->line.data : "- -", "", "", h->status, h->t0, h->id);
+            access_line(h->line.data ? h->line.data : "- -", NULL, h->status, h->t0, h->id);
     }
     w->nheld = 0;
     w->batch_broken = 0;
     oak_db_checkpoint_due();
-}
-
-/* V as 16 lower-case hex digits (a request id is two of them). */
-static void hex64(char *out, unsigned long long v)
-{
-    for (int i = 15; i >= 0; i--, v >>= 4)
-        out[i] = "0123456789abcdef"[v & 15];
 }
 
 static void handle(struct worker *w, FCGX_Request *fr)
@@ -427,9 +423,15 @@ static void handle(struct worker *w, FCGX_Request *fr)
     oak_req_reset(&req, &w->arena, &w->resp_headers, &w->resp_body, &w->app->limits);
     /* each answer is rendered here when it is set (http.h) */
     req.resp_out = &w->out;
-    hex64(gen, w->id_prefix);
-    hex64(gen + 16, ++w->id_counter);
-    gen[32] = '\0';
+    {
+        unsigned long long v = ++w->id_counter;
+        unsigned char be[8];
+
+        for (int i = 7; i >= 0; i--, v >>= 8)
+            be[i] = (unsigned char)v;
+        memcpy(gen, w->id_prefix, 16);
+        oak_hex_encode(be, sizeof be, gen + 16);
+    }
     memset(&fail, 0, sizeof fail);
 
     if (oak_req_parse_params(&req, fr->envp, gen, &fail) < 0) {
@@ -477,7 +479,7 @@ send:
 
         FCGX_PutStr(bytes, (int)n, fr->out);
         if (w->app->cfg.access_log)
-            access_line(req.method ? req.method : "-", " ", req.raw_path ? req.raw_path : "-",
+            access_line(req.method ? req.method : "-", req.raw_path ? req.raw_path : "-",
                         req.status, t0, req.id);
     }
     oak_req_release(&req);
@@ -693,7 +695,7 @@ static int worker_init(struct worker *w, struct oak_app *app, int listen_fd,
         oak_error("worker: RAND_bytes failed");
         return -1;
     }
-    memcpy(&w->id_prefix, rnd, sizeof rnd);
+    oak_hex_encode(rnd, sizeof rnd, w->id_prefix);
     /* without a database the thread answers 503 and retries (reopen_db) */
     w->db = open_db(app);
     w->db_retry_at = oak_now_ms() + 1000;

@@ -368,9 +368,33 @@ static void test_kv_get(void)
     ok(oak_kv_get(&empty, "a") == NULL, "kv_get: empty list");
 }
 
+static void test_hex(void)
+{
+    static const unsigned char bytes[] = { 0x00, 0x0f, 0xa5, 0xff, 0x10 };
+    char out[2 * sizeof bytes + 1];
+
+    memset(out, 'x', sizeof out);
+    oak_hex_encode(bytes, sizeof bytes, out);
+    is_str(out, "000fa5ff10", "hex_encode: lower-case, two digits a byte, NUL-terminated");
+    oak_hex_encode(bytes, 0, out);
+    is_str(out, "", "hex_encode: nothing is the empty string");
+    for (int c = 0; c < 256; c++) {
+        unsigned char b = (unsigned char)c;
+        char h[3];
+
+        oak_hex_encode(&b, 1, h);
+        if (oak_hex_value(h[0]) * 16 + oak_hex_value(h[1]) != c) {
+            ok(0, "hex_encode/hex_value round trip at %d", c);
+            return;
+        }
+    }
+    ok(1, "hex_encode then hex_value gives back every byte");
+}
+
 int main(void)
 {
     test_decode();
+    test_hex();
     test_utf8_valid();
     test_parse_urlencoded();
     test_cookies();
